@@ -1,0 +1,26 @@
+#pragma once
+// Open endpoints by URL: the one place that knows every transport.
+
+#include <coronet/transports/any_listener.hpp>
+#include <coronet/transports/any_stream.hpp>
+#include <coronet/transports/udp.hpp>
+#include <coronet/transports/url.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string_view>
+
+namespace coronet {
+
+/// Listens on a tcp:// or uring:// URL. Errors (bad URL, port in use, io_uring
+/// unavailable) throw with the URL and the cause in what().
+any_listener listen(const asio::any_io_executor& ex, std::string_view url, int backlog = 1024);
+
+/// Connects to a tcp:// or uring:// URL on the current coroutine's executor.
+asio::awaitable<any_stream> connect(std::string_view url);
+
+/// Binds a udp:// URL (port 0 for an ephemeral port).
+udp::socket open_datagram(const asio::any_io_executor& ex, std::string_view url,
+                          std::size_t datagram_bytes_max = udp::socket::datagram_bytes_limit);
+
+} // namespace coronet

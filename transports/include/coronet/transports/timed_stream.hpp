@@ -1,0 +1,91 @@
+#pragma once
+// Deadlines on any stream, at the cost of a clock read per read.
+
+#include <coronet/clock.hpp>
+#include <coronet/deadline.hpp>
+#include <coronet/transports/stream.hpp>
+
+#include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
+
+#include <optional>
+
+namespace coronet {
+
+template <stream Stream>
+class timed_stream {
+    // Wraps a stream with one lazily re-armed deadline (coronet::deadline).
+    // Two ways to use it, which combine:
+    //  - read_timeout(d): every read must complete within d of its start (an
+    //    idle timeout); setting it is free, each read costs a clock read.
+    //  - expires_after(d) / expires_at(t): a deadline for the whole connection
+    //    (all operations), Go's SetDeadline.
+    // When the deadline passes, every pending operation completes with
+    // asio::error::timed_out (the underlying stream's ops are cancelled); the
+    // stream stays open, so the caller decides whether to close it.
+public:
+    using executor_type = typename Stream::executor_type;
+
+    explicit timed_stream(Stream next, clock& c = real_clock())
+        : _next(std::move(next)), _deadline(_next.get_executor(), c, [this] { _next.cancel(); }) {}
+    // The deadline's callback points at this object: pin it.
+    timed_stream(timed_stream&&) = delete;
+
+    Stream& next_layer() { return _next; }
+    executor_type get_executor() { return _next.get_executor(); }
+
+    void read_timeout(std::optional<duration> d) { _read_timeout = d; }
+    void expires_after(duration d) { _deadline.expires_after(d); }
+    void expires_at(time_point t) { _deadline.expires_at(t); }
+    void expires_never() { _deadline.disarm(); }
+    bool expired() const { return _deadline.expired(); }
+
+    template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
+        if (_read_timeout) _deadline.expires_after(*_read_timeout);
+        return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
+            [this, buffers, started = false](auto& self, boost::system::error_code ec = {},
+                                             std::size_t n = 0) mutable {
+                if (!started) {
+                    started = true;
+                    _next.async_read_some(buffers, std::move(self));
+                    return;
+                }
+                // Checked before disarming: disarm() does not clear `expired`.
+                if (ec == asio::error::operation_aborted && _deadline.expired()) ec = asio::error::timed_out;
+                if (_read_timeout) _deadline.disarm();
+                self.complete(ec, n);
+            },
+            token, _next);
+    }
+
+    template <class ConstBuffers, class Token = asio::use_awaitable_t<>>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token = {}) {
+        return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
+            [this, buffers, started = false](auto& self, boost::system::error_code ec = {},
+                                             std::size_t n = 0) mutable {
+                if (!started) {
+                    started = true;
+                    _next.async_write_some(buffers, std::move(self));
+                    return;
+                }
+                if (ec == asio::error::operation_aborted && _deadline.expired()) ec = asio::error::timed_out;
+                self.complete(ec, n);
+            },
+            token, _next);
+    }
+
+    void shutdown(asio::socket_base::shutdown_type what) { _next.shutdown(what); }
+    void cancel() { _next.cancel(); }
+    void close() { _next.close(); }
+    bool is_open() const { return _next.is_open(); }
+    auto local_endpoint() const { return _next.local_endpoint(); }
+    auto remote_endpoint() const { return _next.remote_endpoint(); }
+
+private:
+    Stream _next;
+    deadline _deadline;
+    std::optional<duration> _read_timeout;
+};
+
+} // namespace coronet
