@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# coronet set-up: installs the Debian 12 packages that are missing, configures
+# and builds (Release, Ninja, build/), then runs what you asked for.
+#
+#   bash setup.sh demo    # build, then run `coronet demo` (the main job)
+#   bash setup.sh test    # build, then run the test suite (CI adds sanitizers)
+#   bash setup.sh build   # just build
+#
+# Idempotent: installed packages are skipped, an existing build/ is reused.
+# Environment: CI=true also builds with -Werror and runs the suite again under
+# ASan+UBSan in build-asan/; JOBS=N limits parallel compile jobs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+action=${1:-build}
+jobs=${JOBS:-$(nproc)}
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev
+  liburing-dev capnproto libcapnp-dev
+  catch2 libbenchmark-dev libfmt-dev libspdlog-dev libcli11-dev
+)
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+
+install_packages
+configure_and_build build -DCORONET_WERROR=$werror
+
+case "$action" in
+  build) ;;
+  demo)
+    exec build/bin/coronet demo ;;
+  test)
+    (cd build && ctest --output-on-failure -j "$jobs")
+    # A user's project finds the installed package and links it.
+    cmake --install build --prefix build/stage >/dev/null
+    cmake -S examples/find_package -B build/find_package -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
+    cmake --build build/find_package
+    build/find_package/echo_consumer
+    if [ "${CI:-}" = "true" ] || [ "${SANITIZE:-}" = "1" ]; then
+      configure_and_build build-asan -DCORONET_WERROR=$werror -DCORONET_BUILD_BENCH=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORONET_SANITIZE=address,undefined
+      (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --output-on-failure -j "$jobs")
+    fi ;;
+  *)
+    echo "usage: bash setup.sh [build|demo|test]" >&2; exit 2 ;;
+esac
