@@ -1,0 +1,23 @@
+// coronet: one command for everything a user runs.
+#include "commands.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    CLI::App app{"coronet: a C++20 coroutine networking framework (echo, benchmarks, demo)"};
+    app.require_subcommand(1);
+    coronet::cli::global_options g;
+    app.add_option("--log-level", g.log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+    app.set_config("--config", "", "read options from a TOML/INI file");
+    std::function<int()> run;
+    coronet::cli::add_demo_command(app, g, run);
+    coronet::cli::add_echo_command(app, g, run);
+    coronet::cli::add_bench_command(app, g, run);
+    CLI11_PARSE(app, argc, argv);
+    try {
+        return run ? run() : 0;
+    } catch (const std::exception& e) {
+        std::cerr << "coronet: error: " << e.what() << "\n";
+        return 1;
+    }
+}
