@@ -30,7 +30,7 @@ std::vector<std::uint8_t> pattern(std::size_t n, std::uint8_t seed = 7) {
 }
 
 echo::server make_echo(const std::string& scheme, asio::any_io_executor ex, echo::server_options o = {},
-                       clock& c = real_clock()) {
+                       coronet::clock& c = real_clock()) {
     return echo::server(listen(ex, loopback(scheme)), o, make_logger("echo", spdlog::level::off), c);
 }
 
@@ -66,7 +66,8 @@ TEST_CASE("a large write is split into partial writes and arrives intact", "[tra
         std::vector<std::uint8_t> in(out.size());
         std::size_t write_calls = 0, partial = 0;
         task_group tasks(ex);
-        tasks.spawn([&]() -> asio::awaitable<void> {
+        // Named: a temporary closure would die before its coroutine (lambda-coroutine fiasco).
+        auto task_body = [&]() -> asio::awaitable<void> {
             std::size_t sent = 0;
             while (sent < out.size()) {
                 auto n = co_await client.async_write_some(asio::buffer(out.data() + sent, out.size() - sent));
@@ -74,7 +75,8 @@ TEST_CASE("a large write is split into partial writes and arrives intact", "[tra
                 if (n < out.size() - sent) ++partial;
                 sent += n;
             }
-        }());
+        };
+        tasks.spawn(task_body());
         co_await asio::async_read(server_side, asio::buffer(in), asio::use_awaitable);
         co_await tasks.join();
         CHECK(in == out);
@@ -165,11 +167,13 @@ TEST_CASE("cancelling a stream aborts its pending read and leaves it usable", "[
         auto server_side = co_await l.async_accept();
         boost::system::error_code read_ec;
         task_group tasks(ex);
-        tasks.spawn([&]() -> asio::awaitable<void> {
+        // Named: a temporary closure would die before its coroutine (lambda-coroutine fiasco).
+        auto task_body = [&]() -> asio::awaitable<void> {
             std::array<char, 16> buf{};
             auto [ec, n] = co_await client.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
             read_ec = ec;
-        }());
+        };
+        tasks.spawn(task_body());
         co_await yield(3);
         client.cancel();
         co_await tasks.join();
@@ -195,11 +199,13 @@ TEST_CASE("a pending read is cancelled by its deadline with timed_out", "[transp
         client.read_timeout(5s);
         boost::system::error_code read_ec;
         task_group tasks(ex);
-        tasks.spawn([&]() -> asio::awaitable<void> {
+        // Named: a temporary closure would die before its coroutine (lambda-coroutine fiasco).
+        auto task_body = [&]() -> asio::awaitable<void> {
             std::array<char, 16> buf{};
             auto [ec, n] = co_await client.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
             read_ec = ec;
-        }());
+        };
+        tasks.spawn(task_body());
         co_await yield(3);
         clock.advance(4s);
         co_await yield(3);
