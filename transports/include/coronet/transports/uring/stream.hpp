@@ -1,0 +1,102 @@
+#pragma once
+// uring:// streams: TCP on coronet's own io_uring.
+
+#include <coronet/transports/uring/service.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/uio.h>
+
+#include <array>
+#include <memory>
+
+namespace coronet::uring {
+
+namespace detail {
+class stream_state;
+}
+
+class stream {
+    // A connected TCP socket whose I/O goes through the io_context's ring:
+    // receives are one multishot RECV into provided buffers (one SQE for the
+    // life of the connection, re-armed only when the kernel ends it), reads copy
+    // from those buffers, writes are SEND / SENDMSG (gather). Meets
+    // docs/stream-contract.md. Destroying it with operations in flight is safe:
+    // they are cancelled and the service frees them when the kernel lets go.
+public:
+    using executor_type = asio::any_io_executor;
+    using io_handler = asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
+    using connect_handler = asio::any_completion_handler<void(boost::system::error_code)>;
+    static constexpr std::size_t gather_buffers_max = 16;
+
+    explicit stream(const executor_type& ex);
+    /// Adopts a connected socket.
+    stream(const executor_type& ex, int fd);
+    stream(stream&&) noexcept;
+    stream& operator=(stream&&) noexcept;
+    ~stream();
+
+    executor_type get_executor() const { return _ex; }
+
+    template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
+        asio::mutable_buffer first;
+        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+            if (asio::mutable_buffer b(*it); b.size() > 0) {
+                first = b;
+                break;
+            }
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [](io_handler h, stream* self, asio::mutable_buffer b) { self->start_read(b, std::move(h)); }, token,
+            this, first);
+    }
+
+    template <class ConstBuffers, class Token = asio::use_awaitable_t<>>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token = {}) {
+        iovecs v{};
+        for (auto it = asio::buffer_sequence_begin(buffers);
+             it != asio::buffer_sequence_end(buffers) && v.count < gather_buffers_max; ++it)
+            if (asio::const_buffer b(*it); b.size() > 0)
+                v.items[v.count++] = {const_cast<void*>(b.data()), b.size()};
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [](io_handler h, stream* self, const iovecs& v) { self->start_write(v, std::move(h)); }, token, this, v);
+    }
+
+    template <class Token = asio::use_awaitable_t<>>
+    auto async_connect(const asio::ip::tcp::endpoint& peer, Token&& token = {}) {
+        return asio::async_initiate<Token, void(boost::system::error_code)>(
+            [](connect_handler h, stream* self, const asio::ip::tcp::endpoint& p) {
+                self->start_connect(p, std::move(h));
+            },
+            token, this, peer);
+    }
+
+    void shutdown(asio::socket_base::shutdown_type what);
+    /// Every pending operation completes with operation_aborted.
+    void cancel();
+    void close();
+    bool is_open() const;
+    asio::ip::tcp::endpoint local_endpoint() const;
+    asio::ip::tcp::endpoint remote_endpoint() const;
+    int native_handle() const;
+
+    struct iovecs {
+        std::array<::iovec, gather_buffers_max> items;
+        std::size_t count = 0;
+    };
+
+private:
+    void start_read(asio::mutable_buffer b, io_handler h);
+    void start_write(const iovecs& v, io_handler h);
+    void start_connect(const asio::ip::tcp::endpoint& peer, connect_handler h);
+
+    executor_type _ex;
+    std::shared_ptr<detail::stream_state> _state; // shared with its in-flight operations
+};
+
+} // namespace coronet::uring
