@@ -5,6 +5,7 @@
 #include "transport_bench.hpp"
 
 #include <coronet/runtime.hpp>
+#include <coronet/until_cancelled.hpp>
 #include <coronet/task_group.hpp>
 #include <coronet/transports/echo.hpp>
 #include <coronet/transports/endpoint.hpp>
@@ -49,6 +50,7 @@ asio::awaitable<void> timer_race_server(any_listener l) {
         for (;;) sessions.spawn(timer_race_session(co_await l.async_accept()));
     } catch (const boost::system::system_error&) {
     }
+    co_await asio::this_coro::reset_cancellation_state(); // cancelled: still join in order
     sessions.cancel();
     co_await sessions.join();
 }
@@ -107,8 +109,7 @@ private:
         if (kind == deadline_kind::lazy) so.read_timeout = read_deadline;
         echo::server server(std::move(l), so, make_logger("bench", spdlog::level::warn));
         server.start();
-        asio::steady_timer park(ex, asio::steady_timer::time_point::max());
-        co_await park.async_wait(asio::as_tuple(asio::use_awaitable)); // until stop() cancels us
+        co_await until_cancelled(); // until stop() / Ctrl-C cancels us
         co_await server.stop();
     }
 

@@ -3,6 +3,7 @@
 
 #include <coronet/histogram.hpp>
 #include <coronet/runtime.hpp>
+#include <coronet/until_cancelled.hpp>
 #include <coronet/transports/echo.hpp>
 #include <coronet/transports/endpoint.hpp>
 
@@ -43,8 +44,7 @@ int serve(const serve_options& o, const global_options& g) {
         echo::server server(listen(co_await asio::this_coro::executor, o.url), so, rt.log());
         server.start();
         rt.log()->info("echo server listening on {} (Ctrl-C stops)", server.url());
-        asio::steady_timer park(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-        co_await park.async_wait(asio::as_tuple(asio::use_awaitable)); // until the runtime cancels us
+        co_await until_cancelled(); // until stop() / Ctrl-C cancels us
         co_await server.stop();
         rt.log()->info("echo server stopped after {} connection(s)", server.accepted());
     }(rt, o));

@@ -1,4 +1,5 @@
 #include <coronet/runtime.hpp>
+#include <coronet/until_cancelled.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,4 +103,21 @@ TEST_CASE("busy-poll runtime runs tasks to completion", "[runtime]") {
 TEST_CASE("runtime rejects zero threads with a clear error", "[runtime]") {
     auto o = quiet(0);
     CHECK_THROWS_WITH(runtime(o), Catch::Contains("threads must be at least 1"));
+}
+
+TEST_CASE("until_cancelled lets a stopped task still await its orderly shutdown", "[runtime]") {
+    runtime rt(quiet());
+    bool cleaned_up = false;
+    rt.spawn([](bool& done) -> asio::awaitable<void> {
+        co_await until_cancelled();
+        // Without the reset inside until_cancelled, this co_await would throw.
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        done = true;
+    }(cleaned_up));
+    rt.spawn([](runtime& r) -> asio::awaitable<void> {
+        r.stop();
+        co_return;
+    }(rt));
+    rt.run();
+    CHECK(cleaned_up);
 }
