@@ -40,7 +40,9 @@ asio::awaitable<void> timer_race_session(any_stream s) {
         if (r.index() == 1) co_return; // timed out
         auto [ec, n] = std::get<0>(r);
         if (ec) co_return;
-        co_await asio::async_write(s, asio::buffer(buf.data(), n), asio::use_awaitable);
+        auto [wec, written] = co_await asio::async_write(s, asio::buffer(buf.data(), n),
+                                                         asio::as_tuple(asio::use_awaitable));
+        if (wec) co_return; // the client went away
     }
 }
 
@@ -58,9 +60,9 @@ asio::awaitable<void> timer_race_server(any_listener l) {
 class coronet_server final : public running_server {
 public:
     coronet_server(std::string scheme, deadline_kind kind, bool busy_poll) {
-        std::promise<std::uint16_t> bound;
-        auto port = bound.get_future();
-        _thread = std::thread([this, scheme, kind, busy_poll, &bound] {
+        auto bound = std::make_shared<std::promise<std::uint16_t>>(); // outlives this constructor
+        auto port = bound->get_future();
+        _thread = std::thread([this, scheme, kind, busy_poll, bound] {
             runtime_options o;
             o.busy_poll = busy_poll;
             o.handle_signals = false;
@@ -70,13 +72,14 @@ public:
                 std::lock_guard lock(_mutex);
                 _runtime = &rt;
             }
-            rt.spawn(serve(scheme, kind, bound));
+            rt.spawn(serve(scheme, kind, *bound));
             try {
                 rt.run();
             } catch (...) {
                 try {
-                    bound.set_exception(std::current_exception());
+                    bound->set_exception(std::current_exception());
                 } catch (const std::future_error&) {
+                    // Already bound: the failure came later; the load generator will see it.
                 }
             }
             std::lock_guard lock(_mutex);

@@ -2,6 +2,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <time.h>
+
 namespace coronet {
 
 namespace {
@@ -22,6 +24,14 @@ private:
 };
 
 } // namespace
+
+time_point steady_clock::coarse_now() const {
+    // CLOCK_MONOTONIC_COARSE shares CLOCK_MONOTONIC's origin, which is what
+    // libstdc++'s steady_clock reads, so the two time points compare directly.
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
 
 std::unique_ptr<timer_impl> steady_clock::make_timer(const asio::any_io_executor& ex) {
     return std::make_unique<steady_timer_impl>(ex);

@@ -36,6 +36,9 @@ class clock {
 public:
     virtual ~clock() = default;
     virtual time_point now() const = 0;
+    /// now() to within a few milliseconds, for deadlines set on every read: on
+    /// Linux a coarse clock read costs ~7 ns against ~28 ns for an exact one.
+    virtual time_point coarse_now() const { return now(); }
     virtual std::unique_ptr<timer_impl> make_timer(const asio::any_io_executor& ex) = 0;
 };
 
@@ -43,6 +46,7 @@ public:
 class steady_clock final : public clock {
 public:
     time_point now() const override { return std::chrono::steady_clock::now(); }
+    time_point coarse_now() const override;
     std::unique_ptr<timer_impl> make_timer(const asio::any_io_executor& ex) override;
 };
 

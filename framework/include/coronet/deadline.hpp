@@ -29,7 +29,9 @@ public:
 
     /// Arms the deadline; a later call replaces the expiry (earlier or later).
     void expires_at(time_point when);
-    void expires_after(duration d) { expires_at(_state->clock->now() + d); }
+    /// Relative to the clock's coarse time (a few ms of slack; this is the call
+    /// made on every read).
+    void expires_after(duration d) { expires_at(_state->clock->coarse_now() + d); }
     /// No deadline until the next expires_at(); the timer, if waiting, goes idle
     /// at its next wake-up rather than being cancelled now (cancelling costs).
     void disarm() { _state->expiry = time_point::max(); }

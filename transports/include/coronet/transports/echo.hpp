@@ -33,7 +33,7 @@ asio::awaitable<void> session(S& s, std::size_t buffer_bytes = 16 * 1024) {
 struct server_options {
     /// Idle timeout per read (a timed_stream deadline); none by default.
     std::optional<duration> read_timeout;
-    std::size_t buffer_bytes = 16 * 1024;
+    std::size_t buffer_bytes = 64 * 1024; // as large as a raw loop's, so big messages take one read
     /// Connections beyond this are accepted and closed at once, so a flood
     /// cannot exhaust file descriptors or memory.
     std::size_t connections_max = 10'000;

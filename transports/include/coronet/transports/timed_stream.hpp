@@ -5,12 +5,32 @@
 #include <coronet/deadline.hpp>
 #include <coronet/transports/stream.hpp>
 
-#include <boost/asio/compose.hpp>
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
 
 #include <optional>
 
 namespace coronet {
+
+namespace detail {
+
+/// Maps a cancellation caused by the deadline to timed_out. It forwards the
+/// wrapped handler's executor, allocator and cancellation slot (see the
+/// associator at the end of this file) instead of using async_compose, whose
+/// per-operation work tracking showed up as a few percent on small messages.
+template <class Owner, class Handler>
+struct timed_completion {
+    Owner* self;
+    Handler handler;
+    bool is_read;
+    void operator()(boost::system::error_code ec, std::size_t n) {
+        self->on_complete(ec, is_read);
+        std::move(handler)(ec, n);
+    }
+};
+
+} // namespace detail
 
 template <stream Stream>
 class timed_stream {
@@ -43,36 +63,20 @@ public:
     template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
     auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
         if (_read_timeout) _deadline.expires_after(*_read_timeout);
-        return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-            [this, buffers, started = false](auto& self, boost::system::error_code ec = {},
-                                             std::size_t n = 0) mutable {
-                if (!started) {
-                    started = true;
-                    _next.async_read_some(buffers, std::move(self));
-                    return;
-                }
-                // Checked before disarming: disarm() does not clear `expired`.
-                if (ec == asio::error::operation_aborted && _deadline.expired()) ec = asio::error::timed_out;
-                if (_read_timeout) _deadline.disarm();
-                self.complete(ec, n);
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& b) {
+                _next.async_read_some(b, detail::timed_completion<timed_stream, std::decay_t<decltype(handler)>>{this, std::move(handler), true});
             },
-            token, _next);
+            token, buffers);
     }
 
     template <class ConstBuffers, class Token = asio::use_awaitable_t<>>
     auto async_write_some(const ConstBuffers& buffers, Token&& token = {}) {
-        return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-            [this, buffers, started = false](auto& self, boost::system::error_code ec = {},
-                                             std::size_t n = 0) mutable {
-                if (!started) {
-                    started = true;
-                    _next.async_write_some(buffers, std::move(self));
-                    return;
-                }
-                if (ec == asio::error::operation_aborted && _deadline.expired()) ec = asio::error::timed_out;
-                self.complete(ec, n);
+        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& b) {
+                _next.async_write_some(b, detail::timed_completion<timed_stream, std::decay_t<decltype(handler)>>{this, std::move(handler), false});
             },
-            token, _next);
+            token, buffers);
     }
 
     void shutdown(asio::socket_base::shutdown_type what) { _next.shutdown(what); }
@@ -83,9 +87,26 @@ public:
     auto remote_endpoint() const { return _next.remote_endpoint(); }
 
 private:
+    template <class, class>
+    friend struct detail::timed_completion;
+    void on_complete(boost::system::error_code& ec, bool is_read) {
+        // Checked before disarming: disarm() does not clear `expired`.
+        if (ec == asio::error::operation_aborted && _deadline.expired()) ec = asio::error::timed_out;
+        if (is_read && _read_timeout) _deadline.disarm();
+    }
+
     Stream _next;
     deadline _deadline;
     std::optional<duration> _read_timeout;
 };
 
 } // namespace coronet
+
+template <template <class, class> class Associator, class Owner, class Handler, class Default>
+struct boost::asio::associator<Associator, coronet::detail::timed_completion<Owner, Handler>, Default>
+    : Associator<Handler, Default> {
+    static typename Associator<Handler, Default>::type get(const coronet::detail::timed_completion<Owner, Handler>& c,
+                                                           const Default& d = Default()) noexcept {
+        return Associator<Handler, Default>::get(c.handler, d);
+    }
+};
