@@ -64,34 +64,34 @@ metrics::family& metrics::family_for(std::string_view name, std::string_view hel
     return it->second;
 }
 
+namespace {
+// One registration path for the three kinds: find or make the labelled child.
+template <class T, class Map>
+T& child(Map& children, std::map<std::string, metric_labels>& label_sets, const metric_labels& labels) {
+    auto key = render(labels);
+    label_sets.emplace(key, labels);
+    auto& slot = children[key];
+    if (!slot) slot = std::make_unique<T>();
+    return *slot;
+}
+} // namespace
+
 counter& metrics::counter(std::string_view name, std::string_view help, const metric_labels& labels) {
     std::lock_guard lock(_mutex);
     auto& f = family_for(name, help, kind::counter);
-    auto key = render(labels);
-    f.label_sets.emplace(key, labels);
-    auto& slot = f.counters[key];
-    if (!slot) slot = std::make_unique<coronet::counter>();
-    return *slot;
+    return child<coronet::counter>(f.counters, f.label_sets, labels);
 }
 
 gauge& metrics::gauge(std::string_view name, std::string_view help, const metric_labels& labels) {
     std::lock_guard lock(_mutex);
     auto& f = family_for(name, help, kind::gauge);
-    auto key = render(labels);
-    f.label_sets.emplace(key, labels);
-    auto& slot = f.gauges[key];
-    if (!slot) slot = std::make_unique<coronet::gauge>();
-    return *slot;
+    return child<coronet::gauge>(f.gauges, f.label_sets, labels);
 }
 
 histogram_metric& metrics::histogram(std::string_view name, std::string_view help, const metric_labels& labels) {
     std::lock_guard lock(_mutex);
     auto& f = family_for(name, help, kind::histogram);
-    auto key = render(labels);
-    f.label_sets.emplace(key, labels);
-    auto& slot = f.histograms[key];
-    if (!slot) slot = std::make_unique<histogram_metric>();
-    return *slot;
+    return child<histogram_metric>(f.histograms, f.label_sets, labels);
 }
 
 void metrics::write_prometheus(std::ostream& out) const {

@@ -34,15 +34,9 @@ public:
 
     template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
     auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
-        asio::mutable_buffer first;
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (asio::mutable_buffer b(*it); b.size() > 0) {
-                first = b;
-                break;
-            }
         return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](read_handler h, impl* i, asio::mutable_buffer b) { i->read_some(b, std::move(h)); }, token,
-            _impl.get(), first);
+            _impl.get(), first_buffer(buffers));
     }
 
     template <class ConstBuffers, class Token = asio::use_awaitable_t<>>

@@ -25,6 +25,14 @@ concept stream = requires(S& s, asio::mutable_buffer mb, std::array<asio::const_
     { s.is_open() } -> std::convertible_to<bool>;
 };
 
+/// The first non-empty buffer of a sequence: what a read_some may fill alone.
+template <class MutableBuffers>
+asio::mutable_buffer first_buffer(const MutableBuffers& buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
+        if (asio::mutable_buffer b(*it); b.size() > 0) return b;
+    return {};
+}
+
 template <class L>
 concept listener = requires(L& l) {
     l.async_accept(asio::use_awaitable);

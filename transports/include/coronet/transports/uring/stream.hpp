@@ -1,6 +1,7 @@
 #pragma once
 // uring:// streams: TCP on coronet's own io_uring.
 
+#include <coronet/transports/stream.hpp>
 #include <coronet/transports/uring/service.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -45,15 +46,9 @@ public:
 
     template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
     auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
-        asio::mutable_buffer first;
-        for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-            if (asio::mutable_buffer b(*it); b.size() > 0) {
-                first = b;
-                break;
-            }
         return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](io_handler h, stream* self, asio::mutable_buffer b) { self->start_read(b, std::move(h)); }, token,
-            this, first);
+            this, first_buffer(buffers));
     }
 
     template <class ConstBuffers, class Token = asio::use_awaitable_t<>>
