@@ -6,6 +6,10 @@ target_compile_options(coronet_options INTERFACE -Wall -Wextra -Wno-unused-param
   # its recycling allocator and warns falsely (seen with -O2 + sanitizers).
   $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 if(CORONET_SANITIZE)
-  target_compile_options(coronet_options INTERFACE -fsanitize=${CORONET_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_compile_options(coronet_options INTERFACE -fsanitize=${CORONET_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all
+    # Sanitizer instrumentation misleads GCC's flow analysis: it reports
+    # std::regex (inside Catch2) as "maybe uninitialized". The Release tree
+    # still checks these warnings with -Werror.
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
   target_link_options(coronet_options INTERFACE -fsanitize=${CORONET_SANITIZE})
 endif()
