@@ -1,8 +1,12 @@
 #include <coronet/clock.hpp>
 
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <time.h>
+
+#include <stdexcept>
 
 namespace coronet {
 
@@ -23,7 +27,35 @@ private:
     asio::steady_timer _timer;
 };
 
+class clock_service final : public asio::execution_context::service {
+public:
+    static inline asio::execution_context::id id;
+    explicit clock_service(asio::execution_context& ctx, clock& c = real_clock()) : service(ctx), _clock(c) {}
+    clock& get() const { return _clock; }
+
+private:
+    void shutdown() override {}
+    clock& _clock;
+};
+
 } // namespace
+
+clock& clock_of(asio::execution_context& ctx) {
+    return asio::has_service<clock_service>(ctx) ? asio::use_service<clock_service>(ctx).get() : real_clock();
+}
+
+clock& clock_of(const asio::any_io_executor& ex) {
+    return clock_of(asio::query(ex, asio::execution::context));
+}
+
+void use_clock(asio::execution_context& ctx, clock& c) {
+    if (asio::has_service<clock_service>(ctx)) {
+        if (&asio::use_service<clock_service>(ctx).get() != &c)
+            throw std::logic_error("use_clock: this execution context already has another clock");
+        return;
+    }
+    asio::make_service<clock_service>(ctx, c);
+}
 
 time_point steady_clock::coarse_now() const {
     // CLOCK_MONOTONIC_COARSE shares CLOCK_MONOTONIC's origin, which is what

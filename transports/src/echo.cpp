@@ -4,6 +4,9 @@
 
 namespace coronet::echo {
 
+server::server(any_listener listener, server_options options, logger_ptr log)
+    : server(std::move(listener), options, std::move(log), clock_of(listener.get_executor())) {}
+
 server::server(any_listener listener, server_options options, logger_ptr log, clock& c)
     : _listener(std::move(listener)), _options(options), _log(log ? std::move(log) : make_logger("echo")),
       _clock(c), _tasks(_listener.get_executor()) {}

@@ -1,5 +1,6 @@
 #include <coronet/transports/url.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
@@ -9,8 +10,8 @@ namespace {
 
 [[noreturn]] void fail(std::string_view text, std::string_view why) {
     throw std::invalid_argument("bad endpoint URL '" + std::string(text) + "': " + std::string(why) +
-                                " (expected tcp://, udp:// or uring:// then host:port, e.g. "
-                                "tcp://127.0.0.1:7000 or uring://[::1]:7000)");
+                                " (expected tcp://, udp://, uring:// or sim:// then host:port, e.g. "
+                                "tcp://127.0.0.1:7000, uring://[::1]:7000 or sim://n3:7000)");
 }
 
 } // namespace
@@ -20,6 +21,7 @@ std::string_view to_string(scheme s) {
     case scheme::tcp: return "tcp";
     case scheme::udp: return "udp";
     case scheme::uring: return "uring";
+    case scheme::sim: return "sim";
     }
     return "?";
 }
@@ -30,7 +32,10 @@ std::string make_url(scheme s, const asio::ip::address& address, std::uint16_t p
     return std::string(to_string(s)) + "://" + host + ":" + std::to_string(port);
 }
 
-std::string url::str() const { return make_url(scheme, address, port); }
+std::string url::str() const {
+    if (scheme == scheme::sim && address.is_unspecified()) return "sim://" + host + ":" + std::to_string(port);
+    return make_url(scheme, address, port);
+}
 
 url parse_url(std::string_view text) {
     auto sep = text.find("://");
@@ -40,6 +45,7 @@ url parse_url(std::string_view text) {
     if (name == "tcp") u.scheme = scheme::tcp;
     else if (name == "udp") u.scheme = scheme::udp;
     else if (name == "uring") u.scheme = scheme::uring;
+    else if (name == "sim") u.scheme = scheme::sim;
     else fail(text, "unknown scheme '" + std::string(name) + "'");
 
     auto rest = text.substr(sep + 3);
@@ -65,7 +71,16 @@ url parse_url(std::string_view text) {
     u.port = static_cast<std::uint16_t>(value);
     u.host = std::string(host);
 
-    if (host == "localhost") {
+    if (u.scheme == scheme::sim) {
+        boost::system::error_code numeric;
+        u.address = asio::ip::make_address(u.host, numeric);
+        if (numeric) {
+            u.address = asio::ip::address();
+            for (char c : host)
+                if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+                    fail(text, "a sim node name has only letters, digits, '-', '_' and '.'");
+        }
+    } else if (host == "localhost") {
         u.address = asio::ip::address_v4::loopback();
     } else {
         boost::system::error_code bad;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -53,5 +54,13 @@ public:
 /// A process-wide real clock for code that has not been handed one. It has no
 /// state, so sharing it is not the kind of global the style guide warns about.
 clock& real_clock();
+
+/// The clock registered for an execution context, or real_clock() if none.
+/// The simulator registers its virtual clock on every node's context, so code
+/// that asks its executor for a clock runs on virtual time unchanged.
+clock& clock_of(asio::execution_context& ctx);
+clock& clock_of(const asio::any_io_executor& ex);
+/// Registers `c` (which must outlive `ctx`) as the clock of `ctx`.
+void use_clock(asio::execution_context& ctx, clock& c);
 
 } // namespace coronet

@@ -45,7 +45,10 @@ class server {
     // so no socket or coroutine outlives it. A failing connection is logged and
     // closed; it never stops the server.
 public:
-    server(any_listener listener, server_options options = {}, logger_ptr log = {}, clock& c = real_clock());
+    /// Deadlines run on the clock of the listener's executor (virtual time in
+    /// the simulator) unless a clock is given.
+    explicit server(any_listener listener, server_options options = {}, logger_ptr log = {});
+    server(any_listener listener, server_options options, logger_ptr log, clock& c);
     ~server();
 
     const std::string& url() const { return _listener.url(); }

@@ -1,6 +1,7 @@
 #pragma once
 // Open endpoints by URL: the one place that knows every transport.
 
+#include <coronet/transports/any_datagram.hpp>
 #include <coronet/transports/any_listener.hpp>
 #include <coronet/transports/any_stream.hpp>
 #include <coronet/transports/udp.hpp>
@@ -12,15 +13,17 @@
 
 namespace coronet {
 
-/// Listens on a tcp:// or uring:// URL. Errors (bad URL, port in use, io_uring
-/// unavailable) throw with the URL and the cause in what().
+/// Listens on a tcp://, uring:// or sim:// URL. Errors (bad URL, port in use,
+/// io_uring unavailable) throw with the URL and the cause in what(). A sim://
+/// URL must name the node whose executor `ex` is.
 any_listener listen(const asio::any_io_executor& ex, std::string_view url, int backlog = 1024);
 
-/// Connects to a tcp:// or uring:// URL on the current coroutine's executor.
+/// Connects to a tcp://, uring:// or sim:// URL on the current coroutine's
+/// executor (for sim://, a node's executor).
 asio::awaitable<any_stream> connect(std::string_view url);
 
-/// Binds a udp:// URL (port 0 for an ephemeral port).
-udp::socket open_datagram(const asio::any_io_executor& ex, std::string_view url,
+/// Binds a udp:// or sim:// URL (port 0 for an ephemeral port).
+any_datagram open_datagram(const asio::any_io_executor& ex, std::string_view url,
                           std::size_t datagram_bytes_max = udp::socket::datagram_bytes_limit);
 
 } // namespace coronet

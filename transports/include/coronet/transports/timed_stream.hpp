@@ -46,8 +46,9 @@ class timed_stream {
 public:
     using executor_type = typename Stream::executor_type;
 
-    explicit timed_stream(Stream next, clock& c = real_clock())
-        : _next(std::move(next)), _deadline(_next.get_executor(), c, [this] { _next.cancel(); }) {}
+    /// On the clock of the stream's executor (virtual time in the simulator).
+    explicit timed_stream(Stream next) : timed_stream(std::move(next), nullptr) {}
+    timed_stream(Stream next, clock& c) : timed_stream(std::move(next), &c) {}
     // The deadline's callback points at this object: pin it.
     timed_stream(timed_stream&&) = delete;
 
@@ -87,6 +88,9 @@ public:
     auto remote_endpoint() const { return _next.remote_endpoint(); }
 
 private:
+    timed_stream(Stream next, clock* c)
+        : _next(std::move(next)),
+          _deadline(_next.get_executor(), c ? *c : clock_of(_next.get_executor()), [this] { _next.cancel(); }) {}
     template <class, class>
     friend struct detail::timed_completion;
     void on_complete(boost::system::error_code& ec, bool is_read) {

@@ -1,5 +1,6 @@
 #pragma once
-// Endpoint URLs: tcp://host:port, udp://host:port, uring://host:port.
+// Endpoint URLs: tcp://host:port, udp://host:port, uring://host:port and
+// sim://node:port (a node of a simulated network).
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -12,13 +13,13 @@ namespace coronet {
 
 namespace asio = boost::asio;
 
-enum class scheme { tcp, udp, uring };
+enum class scheme { tcp, udp, uring, sim };
 
 struct url {
     coronet::scheme scheme;
     std::string host; // as written, without IPv6 brackets
     std::uint16_t port;
-    asio::ip::address address; // numeric, resolved at parse time
+    asio::ip::address address; // numeric, resolved at parse time (sim: only if host is numeric)
 
     std::string str() const;
     asio::ip::tcp::endpoint tcp_endpoint() const { return {address, port}; }
@@ -26,8 +27,9 @@ struct url {
 };
 
 /// Parses `scheme://host:port` where host is an IPv4 address, a bracketed IPv6
-/// address or `localhost`; port 0 asks the kernel for a free port. Throws
-/// std::invalid_argument with a message saying what was expected.
+/// address or `localhost` (for sim://, a node name or its address); port 0
+/// asks for a free port. Throws std::invalid_argument with a message saying
+/// what was expected.
 url parse_url(std::string_view text);
 
 std::string_view to_string(scheme s);
