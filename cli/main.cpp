@@ -1,5 +1,6 @@
 // coronet: one command for everything a user runs.
 #include "commands.hpp"
+#include "sim_command.hpp"
 
 #include <iostream>
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
     coronet::cli::add_demo_command(app, g, run);
     coronet::cli::add_echo_command(app, g, run);
     coronet::cli::add_bench_command(app, g, run);
+    coronet::cli::add_sim_command(app, g, run);
     CLI11_PARSE(app, argc, argv);
     try {
         return run ? run() : 0;

@@ -417,3 +417,51 @@ TEST_CASE("on a topology, packets travel hop by hop: latency and hop counts foll
     net.block(net.at(1), net.at(2));
     CHECK(net.blocked(net.at(1), net.at(2)));
 }
+
+TEST_CASE("jitter follows its configured distribution: uniform, exponential or half-normal means", "[sim][latency]") {
+    using shape = sim::link_model::shape;
+    auto [s, expected_mean_ms] = GENERATE(table<shape, double>({
+        {shape::uniform, 5.0},                         // U[0, 10]
+        {shape::exponential, 10.0},                    // mean = scale
+        {shape::normal, 10.0 * 0.7978845608028654},    // |N(0, 10)|: sqrt(2/pi) * 10
+    }));
+    auto seed = sim::seed_from_env(3);
+    INFO(test::replay_command(seed) << ", shape " << static_cast<int>(s));
+    sim::network_options o;
+    o.seed = seed;
+    o.link.latency = 2ms;
+    o.link.jitter = 10ms;
+    o.link.jitter_shape = s;
+    sim::network net(o);
+    auto& a = net.add_node("a");
+    auto& b = net.add_node("b");
+    constexpr int samples = 4000;
+    std::vector<double> delays;
+    sim::datagram_socket rx(b.get_executor(), 1);
+    b.spawn([](sim::network& net, sim::datagram_socket& rx, std::vector<double>& delays) -> asio::awaitable<void> {
+        for (;;) {
+            std::int64_t sent_ns = 0;
+            asio::ip::udp::endpoint from;
+            co_await rx.async_receive_from(asio::buffer(&sent_ns, sizeof sent_ns), from, asio::use_awaitable);
+            delays.push_back(static_cast<double>((net.now().time_since_epoch().count() - sent_ns)) / 1e6);
+        }
+    }(net, rx, delays));
+    a.spawn([](sim::network& net, sim::node& a, asio::ip::udp::endpoint to) -> asio::awaitable<void> {
+        sim::datagram_socket tx(a.get_executor(), 0);
+        timer t(a.get_executor(), a.clock());
+        for (int i = 0; i < samples; ++i) {
+            std::int64_t now_ns = net.now().time_since_epoch().count();
+            co_await tx.async_send_to(asio::buffer(&now_ns, sizeof now_ns), to, asio::use_awaitable);
+            t.expires_after(1ms, a.clock());
+            co_await t.async_wait();
+        }
+    }(net, a, rx.local_endpoint()));
+    net.run_for(1h);
+    REQUIRE(delays.size() == samples);
+    double sum = 0;
+    for (double d : delays) {
+        CHECK(d >= 2.0); // never below the fixed latency
+        sum += d - 2.0;
+    }
+    CHECK(std::abs(sum / samples - expected_mean_ms) < 0.1 * expected_mean_ms);
+}

@@ -177,18 +177,13 @@ void network::shutdown() {
     auto& w = *_world;
     if (w.closing) return;
     w.closing = true;
-    // Every process is cancelled and run until its tasks have unwound; the
-    // closing flag makes every new wait and operation fail at once, so this
-    // ends even for tasks that retry.
+    // Every process dies as in a crash (tasks cancelled, pending operations
+    // failed, new ones refused) and runs until its tasks have unwound, so no
+    // handler is left holding a coroutine when the io_contexts go.
     for (node_index i = 0; i < w.nodes.size(); ++i) {
-        auto& ns = w.at(i);
-        ns.paused = false;
-        for (auto& p : ns.processes) {
-            p->cancel_tasks();
-            w.wake(*p);
-        }
+        w.at(i).paused = false;
+        w.crash(i);
     }
-    for (auto& ns : w.nodes) ns->up = false; // packets in flight go nowhere
     try {
         w.run_until({}, std::nullopt);
     } catch (...) {

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <numbers>
 #include <stdexcept>
 
 namespace coronet::sim::detail {
@@ -46,10 +48,12 @@ void incarnation::sweep_tasks() {
     std::erase_if(tasks, [](const task& t) { return t.finished; });
 }
 
-resource::resource(incarnation& inc) : process(inc), _id(inc.w.next_resource++) { inc.resources.emplace(_id, this); }
+resource::resource(incarnation& inc) : process(inc), _world(inc.w), _id(inc.w.next_resource++) {
+    inc.resources.emplace(_id, this);
+}
 
 void resource::release() {
-    if (!_registered) return;
+    if (!_registered || _world.destroying) return; // the process may be gone already
     _registered = false;
     process.resources.erase(_id);
 }
@@ -65,9 +69,11 @@ world::world(network_options o) : options(std::move(o)), rng(options.seed) {
 world::~world() {
     destroying = true;
     // Handlers still queued (tasks that ignored cancellation) are destroyed
-    // with their io_context, process by process, before anything they point at.
+    // with their io_context, process by process; what they free may schedule
+    // events, which are dropped last.
     while (!events.empty()) events.pop();
     for (auto& n : nodes) n->processes.clear();
+    while (!events.empty()) events.pop();
 }
 
 node_index world::index_of(const asio::ip::address& a) const {
@@ -269,16 +275,34 @@ duration world::hop(std::shared_ptr<packet> p, node_index here) {
 
 std::size_t world::path_mtu(node_index from, node_index to) const {
     if (!topo) return link(from, to).mtu;
+    // Walk the route hop by hop: no allocation on every datagram sent.
     std::size_t mtu = link(from, to).mtu;
-    auto path = topo->path(from, to);
-    for (std::size_t i = 0; i + 1 < path.size(); ++i) mtu = std::min(mtu, link(path[i], path[i + 1]).mtu);
+    for (auto here = from; here != to;) {
+        auto next = topo->next_hop(here, to);
+        if (!next) break;
+        mtu = std::min(mtu, link(here, *next).mtu);
+        here = *next;
+    }
     return mtu;
 }
 
 duration world::draw_delay(const link_model& m) {
-    auto d = m.latency;
-    if (m.jitter.count() > 0) d += duration(static_cast<duration::rep>(uniform(static_cast<std::uint64_t>(m.jitter.count()) + 1)));
-    return d;
+    if (m.jitter.count() <= 0) return m.latency;
+    auto scale = static_cast<double>(m.jitter.count());
+    double extra = 0;
+    switch (m.jitter_shape) {
+    case link_model::shape::uniform: extra = uniform() * scale; break;
+    case link_model::shape::exponential: extra = -std::log1p(-uniform()) * scale; break;
+    case link_model::shape::normal: {
+        // Box-Muller from two draws of our own generator (std::normal_distribution
+        // differs between standard libraries; runs must not).
+        double u1 = 1.0 - uniform(), u2 = uniform();
+        extra = std::abs(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2)) * scale;
+        break;
+    }
+    }
+    // A tail beyond 50x the scale is no longer jitter but an outage: cap it.
+    return m.latency + duration(static_cast<duration::rep>(std::min(extra, 50 * scale)));
 }
 
 void world::record(std::string_view what, node_index a, node_index b, std::uint64_t x) {

@@ -39,6 +39,7 @@ struct resource {
 
 private:
     friend struct world;
+    world& _world;
     std::uint64_t _id;
     bool _registered = true;
 };

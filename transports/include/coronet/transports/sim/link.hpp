@@ -15,8 +15,14 @@ using namespace std::chrono_literals;
 struct link_model {
     /// One-way delay: latency is not zero.
     duration latency = 1ms;
-    /// Added to each packet's delay, uniform in [0, jitter]; reorders datagrams.
+    /// Added to each packet's delay, drawn from jitter_shape with scale
+    /// `jitter`; reorders datagrams.
     duration jitter = 0ms;
+    enum class shape {
+        uniform,     // in [0, jitter]
+        exponential, // mean jitter: mostly small, a long tail
+        normal,      // |N(0, jitter)|: half-normal
+    } jitter_shape = shape::uniform;
     /// Probability that a packet is lost: the network is not reliable.
     double loss = 0;
     /// Probability that a packet arrives twice.
