@@ -20,6 +20,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   liburing-dev capnproto libcapnp-dev
   catch2 libbenchmark-dev libfmt-dev libspdlog-dev libcli11-dev
+  iproute2
 )
 
 install_packages() {

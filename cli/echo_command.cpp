@@ -70,8 +70,9 @@ int ping(const ping_options& o, const global_options& g) {
         }
     }(o, rtt));
     rt.run();
-    fmt::print("{} round trips of {} B to {}: p50 {:.1f} µs, p99 {:.1f} µs, max {:.1f} µs\n", rtt.count(), o.bytes,
-               o.url, rtt.percentile(50) / 1e3, rtt.percentile(99) / 1e3, static_cast<double>(rtt.max()) / 1e3);
+    fmt::print("{} round trips of {} B to {}: min {:.1f} µs, p50 {:.1f} µs, p99 {:.1f} µs, max {:.1f} µs\n",
+               rtt.count(), o.bytes, o.url, static_cast<double>(rtt.min()) / 1e3, rtt.percentile(50) / 1e3,
+               rtt.percentile(99) / 1e3, static_cast<double>(rtt.max()) / 1e3);
     return 0;
 }
 

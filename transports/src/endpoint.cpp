@@ -1,4 +1,5 @@
 #include <coronet/transports/endpoint.hpp>
+#include <coronet/transports/fault.hpp>
 #include <coronet/transports/sim/datagram.hpp>
 #include <coronet/transports/sim/resolve.hpp>
 #include <coronet/transports/sim/stream.hpp>
@@ -31,6 +32,37 @@ sim::node& own_sim_node(const asio::any_io_executor& ex, const url& u, std::stri
     return n;
 }
 
+/// The plan of a fault+ URL, each open endpoint its own; a bad plan is a bad URL.
+std::shared_ptr<fault::plan> plan_of(const url& u, std::string_view text) {
+    try {
+        return std::make_shared<fault::plan>(fault::parse_plan(u.faults));
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("bad endpoint URL '" + std::string(text) + "': " + e.what());
+    }
+}
+
+template <class L>
+any_listener make_listener(L l, const url& u, std::string_view text) {
+    auto bound = l.local_endpoint();
+    auto name = make_url(u.scheme, bound.address(), bound.port());
+    if (!u.fault) return any_listener(std::move(l), std::move(name));
+    auto faults = u.faults.empty() ? "" : "?" + u.faults;
+    return any_listener(fault::listener<L>(std::move(l), plan_of(u, text)), "fault+" + name + faults);
+}
+
+/// Connects a real stream transport, wrapped in faults for a fault+ URL
+/// (before erasure, so a reset can still send a real RST).
+template <class S>
+asio::awaitable<any_stream> connect_as(S s, const url& u, std::shared_ptr<fault::plan> plan) {
+    try {
+        co_await s.async_connect(u.tcp_endpoint());
+    } catch (const boost::system::system_error& e) {
+        throw boost::system::system_error(e.code(), u.str() + ": cannot connect");
+    }
+    if (plan) co_return any_stream(fault::stream(std::move(s), std::move(plan)));
+    co_return any_stream(std::move(s));
+}
+
 } // namespace
 
 any_listener listen(const asio::any_io_executor& ex, std::string_view text, int backlog) {
@@ -42,48 +74,26 @@ any_listener listen(const asio::any_io_executor& ex, std::string_view text, int 
         auto port = l.local_endpoint().port();
         return any_listener(std::move(l), "sim://" + n.name() + ":" + std::to_string(port));
     }
-    if (u.scheme == scheme::uring) {
-        uring::listener l(ex, u.tcp_endpoint(), backlog);
-        auto bound = l.local_endpoint();
-        return any_listener(std::move(l), make_url(scheme::uring, bound.address(), bound.port()));
-    }
-    tcp::listener l(ex, u.tcp_endpoint(), backlog);
-    auto bound = l.local_endpoint();
-    return any_listener(std::move(l), make_url(scheme::tcp, bound.address(), bound.port()));
+    if (u.scheme == scheme::uring) return make_listener(uring::listener(ex, u.tcp_endpoint(), backlog), u, text);
+    return make_listener(tcp::listener(ex, u.tcp_endpoint(), backlog), u, text);
 }
 
 asio::awaitable<any_stream> connect(std::string_view text) {
     auto u = parse_url(text);
     require_stream_scheme(u, text);
     auto ex = co_await asio::this_coro::executor;
-    auto fail = [&](const boost::system::system_error& e) {
-        return boost::system::system_error(e.code(), u.str() + ": cannot connect");
-    };
     if (u.scheme == scheme::sim) {
         sim::stream s(ex);
         try {
             co_await s.async_connect({sim::resolve(ex, u.host), u.port});
         } catch (const boost::system::system_error& e) {
-            throw fail(e);
+            throw boost::system::system_error(e.code(), u.str() + ": cannot connect");
         }
         co_return any_stream(std::move(s));
     }
-    if (u.scheme == scheme::uring) {
-        uring::stream s(ex);
-        try {
-            co_await s.async_connect(u.tcp_endpoint());
-        } catch (const boost::system::system_error& e) {
-            throw fail(e);
-        }
-        co_return any_stream(std::move(s));
-    }
-    tcp::stream s(ex);
-    try {
-        co_await s.async_connect(u.tcp_endpoint());
-    } catch (const boost::system::system_error& e) {
-        throw fail(e);
-    }
-    co_return any_stream(std::move(s));
+    auto plan = u.fault ? plan_of(u, text) : nullptr;
+    if (u.scheme == scheme::uring) co_return co_await connect_as(uring::stream(ex), u, std::move(plan));
+    co_return co_await connect_as(tcp::stream(ex), u, std::move(plan));
 }
 
 any_datagram open_datagram(const asio::any_io_executor& ex, std::string_view text, std::size_t datagram_bytes_max) {
@@ -94,7 +104,9 @@ any_datagram open_datagram(const asio::any_io_executor& ex, std::string_view tex
     }
     if (u.scheme != scheme::udp)
         throw std::invalid_argument("'" + std::string(text) + "': open_datagram() needs a udp:// or sim:// URL");
-    return any_datagram(udp::socket(ex, u.udp_endpoint(), datagram_bytes_max));
+    udp::socket s(ex, u.udp_endpoint(), datagram_bytes_max);
+    if (u.fault) return any_datagram(fault::datagram_socket(std::move(s), plan_of(u, text)));
+    return any_datagram(std::move(s));
 }
 
 } // namespace coronet

@@ -11,7 +11,8 @@ namespace {
 [[noreturn]] void fail(std::string_view text, std::string_view why) {
     throw std::invalid_argument("bad endpoint URL '" + std::string(text) + "': " + std::string(why) +
                                 " (expected tcp://, udp://, uring:// or sim:// then host:port, e.g. "
-                                "tcp://127.0.0.1:7000, uring://[::1]:7000 or sim://n3:7000)");
+                                "tcp://127.0.0.1:7000, uring://[::1]:7000, sim://n3:7000 or "
+                                "fault+udp://127.0.0.1:7000?drop=0.1)");
 }
 
 } // namespace
@@ -34,7 +35,8 @@ std::string make_url(scheme s, const asio::ip::address& address, std::uint16_t p
 
 std::string url::str() const {
     if (scheme == scheme::sim && address.is_unspecified()) return "sim://" + host + ":" + std::to_string(port);
-    return make_url(scheme, address, port);
+    if (!fault) return make_url(scheme, address, port);
+    return "fault+" + make_url(scheme, address, port) + (faults.empty() ? "" : "?" + faults);
 }
 
 url parse_url(std::string_view text) {
@@ -42,13 +44,24 @@ url parse_url(std::string_view text) {
     if (sep == std::string_view::npos) fail(text, "missing '://'");
     auto name = text.substr(0, sep);
     url u{};
+    if (name.starts_with("fault+")) {
+        u.fault = true;
+        name.remove_prefix(6);
+    }
     if (name == "tcp") u.scheme = scheme::tcp;
     else if (name == "udp") u.scheme = scheme::udp;
     else if (name == "uring") u.scheme = scheme::uring;
     else if (name == "sim") u.scheme = scheme::sim;
     else fail(text, "unknown scheme '" + std::string(name) + "'");
+    if (u.fault && u.scheme == scheme::sim)
+        fail(text, "sim:// has its own fault model (sim::network); fault+ wraps real transports only");
 
     auto rest = text.substr(sep + 3);
+    if (auto q = rest.find('?'); q != std::string_view::npos) {
+        if (!u.fault) fail(text, "a '?query' (fault plan) needs the fault+ prefix, e.g. fault+tcp://");
+        u.faults = std::string(rest.substr(q + 1));
+        rest = rest.substr(0, q);
+    }
     std::string_view host, port;
     if (rest.starts_with('[')) {
         auto close = rest.find(']');

@@ -1,0 +1,27 @@
+# Shared by the cli tests (sourced): start a server, wait for the URL it prints.
+
+# start_server LOG CMD...: runs CMD in the background with its output in LOG;
+# sets $pid and a trap that kills it (by PID) and removes LOG on exit.
+start_server() {
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  # shellcheck disable=SC2064 # expand now: the PID and log of this server
+  trap "kill -9 $pid 2>/dev/null || true; rm -f '$log'" EXIT
+}
+
+# wait_for_url LOG REGEX: prints the first match of REGEX in LOG once the
+# server printed it; fails if the server exits or ~10 s pass (bounded).
+wait_for_url() {
+  local log=$1 regex=$2 url=""
+  for _ in $(seq 1 100); do
+    url=$(grep -o "$regex" "$log" | head -n1 || true)
+    [ -n "$url" ] && { echo "$url"; return 0; }
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "server exited early" >&2; return 1; }
+    sleep 0.1
+  done
+  cat "$log" >&2
+  echo "server never printed a URL matching $regex" >&2
+  return 1
+}
