@@ -1,0 +1,46 @@
+#pragma once
+// Coroutines waiting for a condition, woken by notify_one()/notify_all(): how
+// the writer sleeps until frames are queued, calls wait for a slot, and
+// closing waits for work to drain. No timer, so it runs the same on real and
+// virtual time. Waiters re-check their condition after waking.
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <deque>
+
+namespace coronet::rpc::detail {
+
+namespace asio = boost::asio;
+
+class waiters {
+public:
+    explicit waiters(asio::any_io_executor ex) : _ex(std::move(ex)) {}
+
+    template <class Token = asio::use_awaitable_t<>>
+    auto async_wait(Token&& token = {}) {
+        return asio::async_initiate<Token, void()>([this](auto h) { _waiting.emplace_back(std::move(h)); }, token);
+    }
+    bool empty() const { return _waiting.empty(); }
+    void notify_one() {
+        if (_waiting.empty()) return;
+        auto h = std::move(_waiting.front());
+        _waiting.pop_front();
+        // post() on our executor; the handler still runs on its own one.
+        asio::post(_ex, std::move(h));
+    }
+    void notify_all() {
+        while (!_waiting.empty()) notify_one();
+    }
+
+private:
+    asio::any_io_executor _ex;
+    std::deque<asio::any_completion_handler<void()>> _waiting;
+};
+
+} // namespace coronet::rpc::detail

@@ -1,0 +1,68 @@
+// The write side: every frame queued since the last write goes out in one
+// gather write. Small frames are copied into one contiguous run (a few hundred
+// bytes cost less to copy than an iovec each); large segments are sent from
+// where they were built.
+#include "connection_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstring>
+
+namespace coronet::rpc::detail {
+
+namespace {
+constexpr std::size_t copy_below = 4096;
+}
+
+asio::awaitable<void> connection_state::write_loop() {
+    auto self = shared_from_this();
+    std::vector<std::byte> run;
+    std::vector<asio::const_buffer> buffers;
+    for (;;) {
+        while (_queue.empty() && !_closing) co_await _writer.async_wait();
+        if (_queue.empty()) co_return; // closing and nothing left (an Abort is queued first)
+        _sending.swap(_queue);
+        std::size_t batch = _queued_bytes;
+        std::size_t small = 0;
+        for (auto& m : _sending)
+            if (auto& f = m->frame(); f.total_bytes < copy_below) small += f.total_bytes;
+        run.resize(small);
+        buffers.clear();
+        std::size_t at = 0, run_start = 0;
+        auto flush_run = [&] {
+            if (at > run_start) buffers.emplace_back(run.data() + run_start, at - run_start);
+            run_start = at;
+        };
+        for (auto& m : _sending) {
+            auto& f = m->frame();
+            if (f.total_bytes < copy_below) {
+                std::memcpy(run.data() + at, f.header, f.header_bytes);
+                at += f.header_bytes;
+                for (auto s : f.segments) {
+                    auto bytes = s.asBytes();
+                    std::memcpy(run.data() + at, bytes.begin(), bytes.size());
+                    at += bytes.size();
+                }
+                continue;
+            }
+            flush_run();
+            buffers.emplace_back(f.header, f.header_bytes);
+            for (auto s : f.segments) buffers.emplace_back(s.asBytes().begin(), s.asBytes().size());
+        }
+        flush_run();
+        auto [ec, n] = co_await asio::async_write(_stream, buffers, asio::as_tuple(asio::use_awaitable));
+        _counts.writes += 1;
+        _counts.messages_out += _sending.size();
+        _counts.bytes_out += n;
+        _sending.clear();
+        _queued_bytes -= std::min(_queued_bytes, batch);
+        _send_room.notify_all();
+        if (ec) {
+            if (!_closing) close(ec == asio::error::operation_aborted ? "" : "write failed: " + ec.message());
+            co_return;
+        }
+    }
+}
+
+} // namespace coronet::rpc::detail
