@@ -319,6 +319,12 @@ void emit_client(std::string& o, const interface_info& in) {
         o += "    ::coronet::rpc::response<" + m.results + "> " + m.blocking +
              "(Fill&& fill = {}, ::coronet::rpc::call_options o = {}) const {\n";
         o += "        return ::coronet::rpc::client_base::call_blocking" + types + args;
+        // One-way (coronet's extension, see rpc::messenger): no Return, so no results.
+        o += "    template <class Fill = ::coronet::rpc::no_params>\n";
+        o += "    static ::boost::asio::awaitable<void> post_" + m.function +
+             "(::coronet::rpc::messenger& m, Fill&& fill = {}) {\n";
+        o += "        return m.post<" + m.params + ">(" + id + ", " + std::to_string(m.method_id) +
+             ", ::std::forward<Fill>(fill));\n    }\n";
     }
     o += "};\n\n";
 }

@@ -10,10 +10,10 @@
 namespace coronet::rpc::detail {
 
 connection_state::connection_state(any_stream s, std::shared_ptr<service> bootstrap, connection_options o,
-                                   logger_ptr log)
+                                   logger_ptr log, mode m)
     : _stream(std::move(s)), _ex(_stream.get_executor()), _bootstrap(std::move(bootstrap)), _options(o),
       _log(log ? std::move(log) : make_logger("rpc")), _question_slot(_ex), _answer_slot(_ex), _writer(_ex),
-      _send_room(_ex), _drained(_ex), _closed(_ex) {
+      _send_room(_ex), _drained(_ex), _closed(_ex), _mode(m) {
     try {
         auto ep = _stream.remote_endpoint();
         _peer = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -70,6 +70,7 @@ void connection_state::close(std::string reason, bool abort) {
         if (_questions[id].handler) fail_question(id, asio::error::connection_aborted);
     for (auto& [id, a] : _answers)
         if (a->running) a->cancel.emit(asio::cancellation_type::terminal);
+    for (auto& [id, a] : _one_ways) a->cancel.emit(asio::cancellation_type::terminal);
     _question_slot.notify_all();
     _answer_slot.notify_all();
     _send_room.notify_all();
@@ -170,6 +171,27 @@ asio::awaitable<inbound_ptr> connection_state::await_return(std::uint32_t id, st
 }
 
 // ---- sending ---------------------------------------------------------------
+
+void connection_state::close_when_sent() {
+    if (_queue.empty() && _sending.empty()) return close("");
+    _close_when_sent = true;
+}
+
+asio::awaitable<void> connection_state::post_one_way(std::uint64_t interface_id, std::uint16_t method_id,
+                                                     kj::FunctionParam<void(capnp::AnyPointer::Builder)> fill) {
+    auto self = shared_from_this();
+    while (!_closing && _queued_bytes > _options.send_queue_bytes_max) co_await _send_room.async_wait();
+    if (_closing)
+        throw remote_error(exception_type::disconnected,
+                           "messenger to " + _peer + " is closed" + (_close_reason.empty() ? "" : ": " + _close_reason));
+    auto m = new_message();
+    auto c = m->init_root<capnp::rpc::Call>();
+    c.setInterfaceId(interface_id);
+    c.setMethodId(method_id);
+    fill(c.initParams().getContent());
+    send(std::move(m));
+    ++_counts.calls_out;
+}
 
 void connection_state::send(std::unique_ptr<outbound_message> m) {
     if (_closing) return;

@@ -55,7 +55,11 @@ struct import_entry {
 
 class connection_state : public std::enable_shared_from_this<connection_state> {
 public:
-    connection_state(any_stream s, std::shared_ptr<service> bootstrap, connection_options o, logger_ptr log);
+    /// rpc: the standard protocol (a server also accepts one-way peers, told
+    /// apart by their preface); one_way_sender: a messenger.
+    enum class mode { rpc, one_way_sender };
+    connection_state(any_stream s, std::shared_ptr<service> bootstrap, connection_options o, logger_ptr log,
+                     mode m = mode::rpc);
     ~connection_state();
 
     asio::any_io_executor executor() const { return _ex; }
@@ -76,6 +80,11 @@ public:
     asio::awaitable<inbound_ptr> call(std::uint32_t import_id, std::uint64_t interface_id, std::uint16_t method_id,
                                       kj::FunctionParam<void(capnp::AnyPointer::Builder)> fill, call_options o);
     void release_import(std::uint32_t id);
+    /// messenger: queues one one-way message (waits while the queue is full).
+    asio::awaitable<void> post_one_way(std::uint64_t interface_id, std::uint16_t method_id,
+                                       kj::FunctionParam<void(capnp::AnyPointer::Builder)> fill);
+    /// Closes once everything queued has been written.
+    void close_when_sent();
 
 private:
     // reader.cpp
@@ -91,6 +100,8 @@ private:
     void on_bootstrap(capnp::rpc::Bootstrap::Reader b);
     void on_release(capnp::rpc::Release::Reader r);
     void on_unimplemented(capnp::rpc::Message::Reader original);
+    void on_one_way(const inbound_ptr& m);
+    asio::awaitable<void> run_one_way(inbound_ptr m, std::shared_ptr<service> target);
     void send_unimplemented(capnp::rpc::Message::Reader original);
     asio::awaitable<void> answer_call(inbound_ptr m, std::uint32_t answer_id, std::shared_ptr<service> target,
                                       std::unique_ptr<outbound_message> reply);
@@ -141,6 +152,13 @@ private:
     waiters _closed;     // closed() callers
     bool _writer_done = false;
 
+    mode _mode;
+    bool _preface_checked = false; // rpc mode: the first 8 bytes were looked at
+    bool _one_way_peer = false;    // rpc mode: the peer is a messenger
+    bool _preface_sent = false;    // one_way_sender
+    bool _close_when_sent = false;
+    std::uint64_t _one_way_next = 0;
+    boost::unordered_flat_map<std::uint64_t, std::unique_ptr<answer>> _one_ways; // running one-way messages
     bool _reading = false; // the reader is waiting in a read
     bool _closing = false;
     bool _done = false;

@@ -20,6 +20,7 @@ std::string describe(const kj::Exception& e) { return std::string(e.getDescripti
 void connection_state::handle(inbound_ptr m) {
     ++_counts.messages_in;
     try {
+        if (_one_way_peer) return on_one_way(m);
         auto msg = m->root<Message>();
         switch (msg.which()) {
         case Message::CALL: return on_call(m, msg.getCall());
@@ -211,6 +212,48 @@ void connection_state::on_finish(capnp::rpc::Finish::Reader f) {
     }
     _spare_answers.push_back(std::move(it->second));
     _answers.erase(it);
+}
+
+// ---- one-way messages (coronet's extension) ---------------------------------
+
+void connection_state::on_one_way(const inbound_ptr& m) {
+    auto c = m->root<capnp::rpc::Call>();
+    ++_counts.calls_in;
+    if (!_bootstrap || !_bootstrap->implements(c.getInterfaceId())) {
+        // Nobody to tell: count it, and say so once in a while in the log.
+        if (++_counts.unimplemented_in == 1)
+            _log->warn("rpc {}: one-way message for interface {} that is not served here", _peer,
+                       c.getInterfaceId());
+        return;
+    }
+    auto id = _one_way_next++;
+    auto& a = _one_ways[id];
+    a = std::make_unique<answer>();
+    a->running = true;
+    ++_answers_running;
+    auto slot = a->cancel.slot();
+    asio::co_spawn(_ex, run_one_way(m, _bootstrap),
+                   asio::bind_cancellation_slot(slot, [self = shared_from_this(), id](std::exception_ptr) {
+                       self->_one_ways.erase(id);
+                       --self->_answers_running;
+                       self->_answer_slot.notify_one();
+                       if (self->_closing) self->_drained.notify_all();
+                   }));
+}
+
+asio::awaitable<void> connection_state::run_one_way(inbound_ptr m, std::shared_ptr<service> target) {
+    auto c = m->root<capnp::rpc::Call>();
+    // Results go nowhere, but the method still gets a builder to fill.
+    auto scratch = new_message();
+    incoming_call call(call_context(c.getInterfaceId(), c.getMethodId(), true), c.getParams().getContent(),
+                       scratch->builder().getRoot<capnp::AnyPointer>());
+    try {
+        co_await target->dispatch(c.getInterfaceId(), c.getMethodId(), call);
+    } catch (const std::exception& e) {
+        _log->debug("rpc {}: one-way message failed: {}", _peer, e.what());
+    } catch (const kj::Exception& e) {
+        _log->debug("rpc {}: one-way message failed: {}", _peer, describe(e));
+    }
 }
 
 // ---- bootstrap and exports --------------------------------------------------

@@ -2,6 +2,8 @@
 // in the receive block they arrived in.
 #include "connection_state.hpp"
 
+#include <coronet/rpc/messenger.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 
@@ -38,6 +40,16 @@ asio::awaitable<void> connection_state::read_loop() {
     std::size_t begin = 0, end = 0;
     for (;;) {
         std::optional<frame_layout> layout;
+        if (!_preface_checked && _mode == mode::rpc) {
+            // A messenger announces itself in its first 8 bytes; a standard
+            // frame is never shorter than 16, so waiting for 8 is safe.
+            if (end - begin < one_way_preface.size()) goto read_more;
+            _preface_checked = true;
+            if (std::memcmp(block->data() + begin, one_way_preface.data(), one_way_preface.size()) == 0) {
+                _one_way_peer = true;
+                begin += one_way_preface.size();
+            }
+        }
         for (;;) {
             std::span<const std::byte> avail(block->data() + begin, end - begin);
             layout = parse_frame(avail, _options.limits);
@@ -70,6 +82,7 @@ asio::awaitable<void> connection_state::read_loop() {
             if (_closing) co_return;
             continue;
         }
+    read_more:
         // Make room: start over at the front of a block nothing points into.
         auto need = layout ? layout->total_bytes : chunk / 2;
         if (begin == end || chunk - begin < need) {

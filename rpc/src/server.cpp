@@ -1,6 +1,7 @@
 #include "connection_state.hpp"
 
 #include <coronet/rpc/server.hpp>
+#include <coronet/transports/accept_error.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 
@@ -52,9 +53,14 @@ asio::awaitable<void> server::stop() {
 asio::awaitable<void> server::accept_loop() {
     for (;;) {
         auto [ec, s] = co_await _listener.async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec == asio::error::operation_aborted) co_return;
         if (ec) {
+            auto action = on_accept_error(ec);
+            if (action == accept_action::stop) {
+                if (ec != asio::error::operation_aborted) _log->warn("{}: stops accepting: {}", url(), ec.message());
+                co_return;
+            }
             _log->warn("{}: accept failed: {}", url(), ec.message());
+            if (action == accept_action::back_off) co_await accept_back_off(_listener.get_executor());
             continue;
         }
         ++_accepted;

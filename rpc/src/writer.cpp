@@ -4,6 +4,8 @@
 // where they were built.
 #include "connection_state.hpp"
 
+#include <coronet/rpc/messenger.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 
@@ -27,9 +29,16 @@ asio::awaitable<void> connection_state::write_loop() {
         std::size_t small = 0;
         for (auto& m : _sending)
             if (auto& f = m->frame(); f.total_bytes < copy_below) small += f.total_bytes;
-        run.resize(small);
+        // A messenger's first bytes say what it is (see one_way_preface).
+        bool preface = _mode == mode::one_way_sender && !_preface_sent;
+        run.resize(small + (preface ? one_way_preface.size() : 0));
         buffers.clear();
         std::size_t at = 0, run_start = 0;
+        if (preface) {
+            std::memcpy(run.data(), one_way_preface.data(), one_way_preface.size());
+            at = one_way_preface.size();
+            _preface_sent = true;
+        }
         auto flush_run = [&] {
             if (at > run_start) buffers.emplace_back(run.data() + run_start, at - run_start);
             run_start = at;
@@ -62,6 +71,7 @@ asio::awaitable<void> connection_state::write_loop() {
             if (!_closing) close(ec == asio::error::operation_aborted ? "" : "write failed: " + ec.message());
             co_return;
         }
+        if (_close_when_sent && _queue.empty()) close("");
     }
 }
 

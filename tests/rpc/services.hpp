@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <map>
+#include <vector>
 #include <string>
 
 namespace coronet::test {
@@ -20,8 +21,10 @@ public:
     std::atomic<int> sleeping = 0;         // sleep calls running now
     std::atomic<int> sleeps_cancelled = 0; // sleep calls that ended by cancellation
     std::atomic<int> sleeps_finished = 0;
+    std::vector<std::string> echoed; // every text echo() saw, in order (executor's thread only)
 
     asio::awaitable<void> echo(Echo::EchoParams::Reader p, Echo::EchoResults::Builder r, rpc::call_context&) override {
+        echoed.emplace_back(p.getText().cStr());
         r.setReply(p.getText());
         co_return;
     }

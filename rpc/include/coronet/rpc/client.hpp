@@ -3,6 +3,7 @@
 // and offer each method as an awaitable call and as a blocking call.
 
 #include <coronet/rpc/connection.hpp>
+#include <coronet/rpc/messenger.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
