@@ -59,6 +59,7 @@ case "$action" in
     cmake -S examples/find_package -B build/find_package -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/stage" >/dev/null
     cmake --build build/find_package
     build/find_package/echo_consumer
+    build/find_package/rpc_consumer
     if [ "${CI:-}" = "true" ] || [ "${SANITIZE:-}" = "1" ]; then
       configure_and_build build-asan -DCORONET_WERROR=$werror -DCORONET_BUILD_BENCH=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORONET_SANITIZE=address,undefined

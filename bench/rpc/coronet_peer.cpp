@@ -108,27 +108,32 @@ private:
     rpc::connection_counters _counters;
 };
 
-using fill_fn = std::function<void(Echo::EchoParams::Builder)>;
-
 asio::awaitable<void> sequential(EchoClient echo, const cell_spec& s, capnp::Data::Reader payload, cell_result& out) {
+    // Calls written out as a user would: co_await echo.echo(fill) each time.
     auto fill = [payload](Echo::EchoParams::Builder p) { p.setData(payload); };
-    auto call = [&]() -> asio::awaitable<void> {
-        auto r = co_await echo.echo(fill);
-        check_echo(r->getData().size(), payload.size(), "coronet");
-    };
     if (s.kind == workload_kind::allocations) {
         auto plan = allocation_plan_for(s);
-        for (std::uint64_t i = 0; i < plan.warmup_calls; ++i) co_await call();
+        for (std::uint64_t i = 0; i < plan.warmup_calls; ++i) {
+            auto r = co_await echo.echo(fill);
+            check_echo(r->getData().size(), payload.size(), "coronet");
+        }
         alloc::start();
-        for (std::uint64_t i = 0; i < plan.calls; ++i) co_await call();
+        for (std::uint64_t i = 0; i < plan.calls; ++i) {
+            auto r = co_await echo.echo(fill);
+            check_echo(r->getData().size(), payload.size(), "coronet");
+        }
         out = allocation_result(alloc::stop(), plan.calls);
         co_return;
     }
     sequential_run run(s);
-    while (run.warming()) co_await call();
+    while (run.warming()) {
+        auto r = co_await echo.echo(fill);
+        check_echo(r->getData().size(), payload.size(), "coronet");
+    }
     while (run.more()) {
         auto t0 = clock::now();
-        co_await call();
+        auto r = co_await echo.echo(fill);
+        check_echo(r->getData().size(), payload.size(), "coronet");
         run.record(t0, clock::now());
     }
     out = run.result(s.payload_bytes);
@@ -167,7 +172,8 @@ asio::awaitable<void> client(std::string url, const cell_spec& s, capnp::Data::R
 asio::awaitable<void> hold(std::string url, std::shared_ptr<std::promise<EchoClient>> ready,
                            rpc::connection_counters& counts) {
     auto conn = co_await rpc::connect(url);
-    ready->set_value(co_await conn.bootstrap_as<EchoClient>());
+    auto echo = co_await conn.bootstrap_as<EchoClient>();
+    ready->set_value(std::move(echo));
     co_await until_cancelled();
     counts = conn.counters();
     conn.close();
