@@ -102,7 +102,7 @@ private:
     void on_unimplemented(capnp::rpc::Message::Reader original);
     void on_one_way(const inbound_ptr& m);
     asio::awaitable<void> run_one_way(inbound_ptr m, std::shared_ptr<service> target);
-    void send_unimplemented(capnp::rpc::Message::Reader original);
+    void send_unimplemented(const inbound_ptr& original);
     asio::awaitable<void> answer_call(inbound_ptr m, std::uint32_t answer_id, std::shared_ptr<service> target,
                                       std::unique_ptr<outbound_message> reply);
     void send_exception_return(std::uint32_t answer_id, exception_type type, std::string_view reason);

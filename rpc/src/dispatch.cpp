@@ -38,7 +38,7 @@ void connection_state::handle(inbound_ptr m) {
             // Level 1+ (Resolve, Disembargo, Provide, Accept, Join) and
             // anything newer: the protocol's answer is to echo it back.
             ++_counts.unimplemented_in;
-            return send_unimplemented(msg);
+            return send_unimplemented(m);
         }
     } catch (const kj::Exception& e) {
         // Out-of-bounds pointers, traversal or nesting limits: the message
@@ -47,9 +47,18 @@ void connection_state::handle(inbound_ptr m) {
     }
 }
 
-void connection_state::send_unimplemented(Message::Reader original) {
+void connection_state::send_unimplemented(const inbound_ptr& original) {
+    // The echo is a deep copy, and pointers may share their targets: a small
+    // message whose pointers all reach one big list would copy into one up to
+    // the traversal limit (the fuzzer found 72 KB becoming 64 MB). Copying
+    // through a reader that may visit no more words than the frame holds
+    // keeps the echo no larger than what was received.
+    capnp::ReaderOptions o;
+    o.traversalLimitInWords = original->bytes() / sizeof(capnp::word);
+    o.nestingLimit = _options.limits.nesting_max;
+    capnp::SegmentArrayMessageReader bounded(original->segments(), o);
     auto m = new_message();
-    m->init_root<Message>().setUnimplemented(original);
+    m->init_root<Message>().setUnimplemented(bounded.getRoot<Message>());
     send(std::move(m));
 }
 
@@ -106,7 +115,7 @@ void connection_state::on_call(const inbound_ptr& m, capnp::rpc::Call::Reader c)
                                              "promise pipelining into call results is not supported (Level 0)");
         target = _exports[*it->second->result_export].object;
     } else {
-        return send_unimplemented(m->root<Message>());
+        return send_unimplemented(m);
     }
     if (!target->implements(c.getInterfaceId())) {
         ++_counts.unimplemented_in;

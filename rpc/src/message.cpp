@@ -23,6 +23,7 @@ inbound_message::inbound_message(std::shared_ptr<receive_block> block, const std
         segments = _more.data();
     }
     frame_segments(frame, layout, segments);
+    _segment_count = layout.segment_count;
     capnp::ReaderOptions o;
     o.traversalLimitInWords = l.traversal_words_max;
     o.nestingLimit = l.nesting_max;

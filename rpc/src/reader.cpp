@@ -59,8 +59,14 @@ asio::awaitable<void> connection_state::read_loop() {
             _counts.bytes_in += layout->total_bytes;
             handle(std::move(m));
             if (_closing) co_return;
-            // Backpressure: stop reading while the limit of calls is reached.
-            while (_answers_running >= _options.incoming_calls_max && !_closing) co_await _answer_slot.async_wait();
+            // Backpressure: stop reading while the limit of calls is reached,
+            // or while replies pile up unsent (a peer that sends but does not
+            // read must not grow our memory without bound).
+            while (!_closing && (_answers_running >= _options.incoming_calls_max ||
+                                 _queued_bytes > _options.send_queue_bytes_max)) {
+                if (_answers_running >= _options.incoming_calls_max) co_await _answer_slot.async_wait();
+                else co_await _send_room.async_wait();
+            }
             if (_closing) co_return;
         }
         if (layout && layout->total_bytes > chunk) {

@@ -48,6 +48,9 @@ public:
     const std::byte* frame() const { return _frame; }
     std::size_t bytes() const { return _bytes; }
     const std::shared_ptr<receive_block>& block() const { return _block; }
+    kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments() const {
+        return {_more.empty() ? _inline.data() : _more.data(), _segment_count};
+    }
 
 private:
     std::shared_ptr<receive_block> _block;
@@ -55,6 +58,7 @@ private:
     std::size_t _bytes;
     std::array<kj::ArrayPtr<const capnp::word>, 4> _inline{};
     std::vector<kj::ArrayPtr<const capnp::word>> _more; // frames of more than 4 segments
+    std::size_t _segment_count = 0;
     std::optional<capnp::SegmentArrayMessageReader> _reader;
 };
 
