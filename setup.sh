@@ -7,8 +7,9 @@
 #   bash setup.sh build   # just build
 #
 # Idempotent: installed packages are skipped, an existing build/ is reused.
-# Environment: CI=true also builds with -Werror and runs the suite again under
-# ASan+UBSan in build-asan/; JOBS=N limits parallel compile jobs.
+# Environment: CI=true also builds with -Werror, runs the suite again under
+# ASan+UBSan in build-asan/ and fuzzes the RPC decoder for a minute with Clang
+# in build-fuzz/ (docs/rpc-fuzzing.md); JOBS=N limits parallel compile jobs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -21,6 +22,8 @@ packages=(
   liburing-dev capnproto libcapnp-dev
   catch2 libbenchmark-dev libfmt-dev libspdlog-dev libcli11-dev
   iproute2
+  # CI's fuzzing run: Clang, libFuzzer (libclang_rt.fuzzer) and llvm-symbolizer.
+  clang libclang-rt-14-dev llvm-14
 )
 
 install_packages() {
@@ -65,6 +68,21 @@ case "$action" in
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORONET_SANITIZE=address,undefined
       (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --output-on-failure -j "$jobs")
+    fi
+    if [ "${CI:-}" = "true" ]; then
+      # libFuzzer over the RPC frame decoder and dispatcher (docs/rpc-fuzzing.md).
+      # It grows a copy of the seed corpus, never the repository's; a crash,
+      # sanitizer report, leak, hang or broken invariant fails the run, and the
+      # input that did it is left in build-fuzz/artifacts/.
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCORONET_FUZZ=ON -DCORONET_BUILD_TESTS=OFF \
+        -DCORONET_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build build-fuzz -j "$jobs" --target rpc_fuzz
+      corpus=$(mktemp -d)
+      cp rpc/fuzz/corpus/* "$corpus"/
+      mkdir -p build-fuzz/artifacts
+      build-fuzz/bin/rpc_fuzz -max_total_time=60 -rss_limit_mb=2048 -timeout=30 \
+        -artifact_prefix=build-fuzz/artifacts/ "$corpus"
+      rm -rf "$corpus"
     fi ;;
   *)
     echo "usage: bash setup.sh [build|demo|test]" >&2; exit 2 ;;

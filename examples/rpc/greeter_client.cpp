@@ -21,13 +21,14 @@ int main(int argc, char** argv) try {
     std::thread io([&] { ctx.run(); });
 
     // Async: a coroutine awaits the call; the thread is free meanwhile.
-    auto [conn, hello] = asio::co_spawn(ctx, [url]() -> asio::awaitable<std::pair<coronet::rpc::connection, std::string>> {
+    auto [connection, hello] = asio::co_spawn(ctx, [url]() -> asio::awaitable<std::pair<coronet::rpc::connection, std::string>> {
         auto conn = co_await coronet::rpc::connect(url);
         auto greeter = co_await conn.bootstrap_as<greeter::GreeterClient>();
         auto r = co_await greeter.hello([](auto p) { p.setName("awaitable world"); });
         co_return std::pair{std::move(conn), std::string(r->getGreeting().cStr())};
     }(), asio::use_future).get();
     std::cout << hello << "\n";
+    auto conn = std::move(connection); // a named variable: lambdas below capture it
 
     // Sync: the same call, blocking this (plain) thread until the Return.
     auto greeter = asio::co_spawn(ctx, conn.bootstrap_as<greeter::GreeterClient>(), asio::use_future).get();

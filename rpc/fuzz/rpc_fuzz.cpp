@@ -3,8 +3,10 @@
 //
 // Input: one control byte, then the bytes a hostile peer sends.
 //   control & 0x0f  0: one write; k: writes of 1..2^(k-1) bytes (at most 64)
-//   control & 0x10  1 ms of virtual time between writes (a read per write)
-//   control & 0x20  the peer reads only after it has written everything
+//   control & 0x10  20 ms of virtual time between writes (a read per write,
+//                   and calls run, are cancelled and answered in between)
+//   control & 0x20  the peer starts reading only 500 ms (virtual) after it
+//                   connected: replies pile up, the server stops reading
 //   control & 0x40  incoming_calls_max = 2 (the reader's back-pressure)
 //   control & 0x80  the peer closes abruptly after writing, without reading
 //
@@ -16,6 +18,8 @@
 //   * the server sends bytes that are not well-formed frames of rpc.capnp
 //     Messages, or more Returns for a question id than the peer asked,
 //   * the hostile connection is still open a virtual day after its peer closed,
+//     or, without back-pressure, took more than 2 s of virtual time to close
+//     (closing cancels running calls; writing gives up after a second),
 //   * the server no longer answers a well-formed client afterwards,
 //   * and, as always, a crash, an ASan/UBSan report, a leak or a timeout.
 #include "fuzz.capnp.coronet.hpp"
@@ -71,6 +75,15 @@ using bytes_view = std::span<const std::byte>;
     std::abort();
 }
 
+/// RPC_FUZZ_VERBOSE=1: one line per input on what the server answered.
+bool verbose() {
+    static const bool v = [] {
+        auto e = std::getenv("RPC_FUZZ_VERBOSE");
+        return e && *e && std::string(e) != "0";
+    }();
+    return v;
+}
+
 const logger_ptr& quiet() {
     static const logger_ptr log = [] {
         auto l = std::make_shared<spdlog::logger>("rpc_fuzz"); // no sinks
@@ -95,10 +108,19 @@ public:
         co_return;
     }
     asio::awaitable<void> sleep(Echo::SleepParams::Reader p, Echo::SleepResults::Builder, rpc::call_context&) override {
+        // Cancelled by Finish or close. A virtual-time timer (sim://) ignores
+        // the cancellation slot of its wait (see rpc/fuzz/crashes/README.md),
+        // so the method waits in steps of 50 ms: the co_await after the
+        // connection cancelled it throws operation_aborted. What is tested is
+        // that the connection cancels its running calls, not the sim's timers.
         auto ex = co_await asio::this_coro::executor;
-        coronet::timer t(ex, clock_of(ex));
-        t.expires_at(clock_of(ex).now() + std::chrono::milliseconds(std::min<std::uint32_t>(p.getMs(), 10'000)));
-        co_await t.async_wait(asio::use_awaitable); // cancelled by Finish or close
+        auto& clock = clock_of(ex);
+        auto until = clock.now() + std::chrono::milliseconds(std::min<std::uint32_t>(p.getMs(), 10'000));
+        coronet::timer t(ex, clock);
+        while (clock.now() < until) {
+            t.expires_at(std::min(until, clock.now() + 50ms));
+            co_await t.async_wait(asio::use_awaitable);
+        }
     }
     asio::awaitable<void> fail(Echo::FailParams::Reader p, Echo::FailResults::Builder, rpc::call_context&) override {
         if (p.getType() > 3) throw std::runtime_error(p.getReason().cStr());
@@ -260,7 +282,7 @@ std::map<std::uint32_t, int> questions_asked(bytes_view input) {
 
 /// What the server sent: well-formed frames of readable Messages, at most
 /// one Return per question the peer asked.
-void check_output(bytes_view out, bool complete, const std::map<std::uint32_t, int>& asked) {
+std::string check_output(bytes_view out, bool complete, const std::map<std::uint32_t, int>& asked) {
     // Generous limits: an Unimplemented echoes a message back one level deeper.
     rpc::limits l;
     l.message_bytes_max = std::size_t(1) << 30;
@@ -268,12 +290,28 @@ void check_output(bytes_view out, bool complete, const std::map<std::uint32_t, i
     l.traversal_words_max = std::uint64_t(1) << 40;
     l.nesting_max = 1024;
     std::map<std::uint32_t, int> returns;
+    std::string summary;
     std::size_t used = 0;
     try {
         used = for_each_frame(out, l, [&](capnp::MessageReader& r) {
             try {
                 auto m = r.getRoot<Message>();
                 (void)r.getRoot<capnp::AnyPointer>().targetSize();
+                if (verbose()) {
+                    static const char* const names[] = {"Unimplemented", "Abort", "Call", "Return", "Finish",
+                                                        "Resolve", "Release", "ObsoleteSave", "Bootstrap"};
+                    auto w = static_cast<unsigned>(m.which());
+                    summary += w < std::size(names) ? names[w] : std::to_string(w);
+                    if (m.isReturn())
+                        summary += "(" + std::to_string(m.getReturn().getAnswerId()) + ":" +
+                                   (m.getReturn().isResults()     ? "results"
+                                    : m.getReturn().isException() ? "exception"
+                                    : m.getReturn().isCanceled()  ? "canceled"
+                                                                  : "other") +
+                                   ")";
+                    if (m.isAbort()) summary += std::string("(") + m.getAbort().getReason().cStr() + ")";
+                    summary += " ";
+                }
                 if (m.isReturn()) {
                     auto id = m.getReturn().getAnswerId();
                     auto it = asked.find(id);
@@ -292,6 +330,7 @@ void check_output(bytes_view out, bool complete, const std::map<std::uint32_t, i
     }
     if (complete && used != out.size())
         finding("server's output ends in the middle of a frame (" + std::to_string(out.size() - used) + " bytes left)");
+    return summary;
 }
 
 // ---- the hostile peer ------------------------------------------------------
@@ -324,8 +363,15 @@ plan make_plan(std::uint8_t control, std::size_t size) {
     return p;
 }
 
-asio::awaitable<void> feed(any_stream& s, bytes_view bytes, const plan& p) {
+/// Writes the input as the plan says; `sent` is when it stopped (finished,
+/// or the server closed).
+asio::awaitable<void> feed(any_stream& s, bytes_view bytes, const plan& p, time_point& sent) {
     auto ex = co_await asio::this_coro::executor;
+    struct stamp {
+        time_point& at;
+        asio::any_io_executor ex;
+        ~stamp() { at = clock_of(ex).now(); }
+    } stamp_on_exit{sent, ex};
     std::size_t at = 0;
     for (auto n : p.chunks) {
         auto [ec, written] =
@@ -334,15 +380,21 @@ asio::awaitable<void> feed(any_stream& s, bytes_view bytes, const plan& p) {
         at += n;
         if (p.pause) {
             coronet::timer t(ex, clock_of(ex));
-            t.expires_at(clock_of(ex).now() + 1ms);
+            t.expires_at(clock_of(ex).now() + 20ms);
             co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }
     if (!p.abrupt) s.shutdown(asio::socket_base::shutdown_send);
 }
 
-/// Reads until the server closes; true for a clean end of stream.
-asio::awaitable<bool> drain(any_stream& s, std::vector<std::byte>& out) {
+/// Reads until the server closes, from `after` on; true for a clean end of stream.
+asio::awaitable<bool> drain(any_stream& s, std::vector<std::byte>& out, duration after = {}) {
+    if (after > duration::zero()) {
+        auto ex = co_await asio::this_coro::executor;
+        coronet::timer t(ex, clock_of(ex));
+        t.expires_at(clock_of(ex).now() + after);
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     std::vector<std::byte> buf(64 * 1024);
     for (;;) {
         auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
@@ -354,21 +406,33 @@ asio::awaitable<bool> drain(any_stream& s, std::vector<std::byte>& out) {
 struct peer_result {
     std::vector<std::byte> received;
     bool clean_eof = false;
-    bool done = false;
+    /// Whether all of the server's output must be whole frames: when it
+    /// closed cleanly, unless it may have given up on writing, which it does
+    /// a second after it began closing. It cannot have begun before we
+    /// connected, and we read from 500 ms after that at the latest, draining
+    /// 64 MiB in well under the half second left (256 KiB window, 2 ms round
+    /// trip: ~128 MB/s).
+    bool complete = false;
+    /// From the peer's last write (or shutdown) to the server's end of stream.
+    duration close_took{};
 };
 
 asio::awaitable<void> hostile_peer(bytes_view bytes, plan p, peer_result& r) {
     auto s = co_await coronet::connect("sim://srv:7");
+    auto& clock = clock_of(co_await asio::this_coro::executor);
+    time_point sent{};
     if (p.abrupt) {
-        co_await feed(s, bytes, p);
+        co_await feed(s, bytes, p, sent);
     } else if (p.read_late) {
-        co_await feed(s, bytes, p);
-        r.clean_eof = co_await drain(s, r.received);
+        // Not "after writing everything": a server that stops reading while
+        // its replies are unsent would then wait for us as we wait for it.
+        r.clean_eof = co_await (feed(s, bytes, p, sent) && drain(s, r.received, 500ms));
     } else {
-        r.clean_eof = co_await (feed(s, bytes, p) && drain(s, r.received));
+        r.clean_eof = co_await (feed(s, bytes, p, sent) && drain(s, r.received));
     }
+    r.complete = r.clean_eof && r.received.size() < (std::size_t(64) << 20);
+    r.close_took = clock.now() - sent;
     s.close();
-    r.done = true;
 }
 
 /// A well-formed client: bootstrap, one echo call, a clean close.
@@ -409,10 +473,25 @@ void fuzz_connection(std::uint8_t control, bytes_view bytes) {
     } catch (const std::exception& e) {
         finding(std::string("the hostile peer did not finish (the server never closed?): ") + e.what());
     }
+    auto peer_gone = net.now();
     if (!net.run_until([&] { return server->connections() == 0; }, 24h))
         finding("the hostile connection is still open a virtual day after its peer closed (" +
                 std::to_string(server->connections()) + " open)");
-    if (!p.abrupt) check_output(r.received, r.clean_eof, questions_asked(bytes));
+    std::string answered = p.abrupt ? "(not read)" : check_output(r.received, r.complete, questions_asked(bytes));
+    auto took = r.close_took + (net.now() - peer_gone);
+    auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+    if (verbose())
+        std::fprintf(stderr, "rpc_fuzz: %zu bytes in %zu writes%s%s%s%s -> %zu bytes: %s%s, closed %lld ms after the peer\n",
+                     bytes.size(), p.chunks.size(), p.pause ? ", paused" : "", p.read_late ? ", reads late" : "",
+                     p.backpressure ? ", 2 calls max" : "", p.abrupt ? ", abrupt close" : "", r.received.size(),
+                     answered.c_str(), r.clean_eof ? "EOF" : "(no clean EOF)", static_cast<long long>(took_ms));
+    // Once the peer has closed, the server cancels what runs (a sleep waits up
+    // to 10 s) and gives up writing after a second. Only the back-pressure
+    // mode may hold it up longer: the reader does not see the end of stream
+    // until a call slot is free. (The default incoming_calls_max, 1024 calls,
+    // is out of reach of an input of libFuzzer's size.)
+    if (!p.backpressure && took > 2s)
+        finding("the server took " + std::to_string(took_ms) + " ms of virtual time to close after its peer closed");
 
     std::string reply;
     try {

@@ -3,6 +3,8 @@
 // frames, as a well-behaved peer would send them.
 #include "fuzz.capnp.coronet.hpp"
 
+#include <coronet/rpc/messenger.hpp>
+
 #include <capnp/message.h>
 #include <capnp/rpc.capnp.h>
 #include <capnp/serialize.h>
@@ -66,6 +68,17 @@ struct seed {
             },
             first_segment_words);
     }
+    /// A one-way message (rpc::messenger): the frame's root is a Call struct.
+    template <class Params>
+    seed& one_way(std::uint16_t method, const std::function<void(typename Params::Builder)>& fill,
+                  std::uint64_t interface_id = echo_id) {
+        capnp::MallocMessageBuilder m;
+        auto c = m.initRoot<capnp::rpc::Call>();
+        c.setInterfaceId(interface_id);
+        c.setMethodId(method);
+        fill(c.initParams().getContent().initAs<Params>());
+        return frame(m);
+    }
     seed& finish(std::uint32_t q, bool release = true) {
         return message([&](Message::Builder m) {
             auto f = m.initFinish();
@@ -120,7 +133,8 @@ int main(int argc, char** argv) {
                                           .finish(1)
                                           .release(0, 1));
 
-    write(dir, "every-method", seed(0x25)
+    // Read late, and at most 2 calls at once: the reader waits for a slot.
+    write(dir, "every-method", seed(0x65)
                                    .bootstrap(0)
                                    .call<Echo::EchoParams>(1, 0, 0, text("echo"))
                                    .call<Echo::AddParams>(2, 0, 1,
@@ -173,13 +187,19 @@ int main(int argc, char** argv) {
                                    .finish(2)
                                    .finish(3));
 
-    // Finish before the Return: the running call is cancelled.
-    write(dir, "call-cancelled", seed(0x52)
+    // Finish before the Return: the running call is cancelled (and answered
+    // canceled) while the peer is still writing, 20 ms between writes.
+    write(dir, "call-cancelled", seed(0x18)
                                      .bootstrap(0)
                                      .call<Echo::SleepParams>(1, 0, 2, [](Echo::SleepParams::Builder p) { p.setMs(1000); })
                                      .call<Echo::SleepParams>(2, 0, 2, [](Echo::SleepParams::Builder p) { p.setMs(1000); })
                                      .call<Echo::SleepParams>(3, 0, 2, [](Echo::SleepParams::Builder p) { p.setMs(3); })
                                      .finish(1)
+                                     .call<Echo::EchoParams>(4, 0, 0, text("while call 1 is being cancelled"))
+                                     .call<Echo::EchoParams>(5, 0, 0, text("and call 2 still sleeps"))
+                                     .finish(3)
+                                     .finish(4)
+                                     .finish(5)
                                      .finish(0));
 
     // A message of several 8-word segments linked by far pointers.
@@ -214,9 +234,23 @@ int main(int argc, char** argv) {
                                                    r.initResults();
                                                }));
 
+    // coronet's one-way extension: the preface, then Call structs (a sleep
+    // that the peer's close must cancel, a failing one, one for an interface
+    // not served here).
+    write(dir, "one-way", seed(0x03)
+                              .raw(coronet::rpc::one_way_preface.data(), coronet::rpc::one_way_preface.size())
+                              .one_way<Echo::SleepParams>(2, [](Echo::SleepParams::Builder p) { p.setMs(5000); })
+                              .one_way<Echo::EchoParams>(0, text("fire and forget"))
+                              .one_way<Echo::FailParams>(3,
+                                                         [](Echo::FailParams::Builder p) {
+                                                             p.setType(2);
+                                                             p.setReason("one-way failure");
+                                                         })
+                              .one_way<Echo::EchoParams>(0, text("nobody"), 0x1234567890abcdefull));
+
     // A frame larger than a receive chunk (rpc_fuzz sets 16 KiB, the least
     // there is): read into a block of its own.
-    write(dir, "large-blob", seed(0x8c)
+    write(dir, "large-blob", seed(0x0c)
                                  .bootstrap(0)
                                  .call<Echo::BlobParams>(1, 0, 4,
                                                          [](Echo::BlobParams::Builder p) {

@@ -7,6 +7,8 @@
 #include <coronet/transports/sim/topology.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include <cmath>
 #include <set>
@@ -464,4 +466,30 @@ TEST_CASE("jitter follows its configured distribution: uniform, exponential or h
         sum += d - 2.0;
     }
     CHECK(std::abs(sum / samples - expected_mean_ms) < 0.1 * expected_mean_ms);
+}
+
+TEST_CASE("a wait on virtual time cancelled through its slot ends at once with operation_aborted", "[sim][time]") {
+    sim::network net;
+    auto& n = net.add_node("a");
+    net.run_task(n, [](sim::node& n) -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        auto start = n.clock().now();
+        coronet::timer long_wait(ex, n.clock()), tick(ex, n.clock());
+        long_wait.expires_at(start + 5s);
+        asio::cancellation_signal cancel;
+        std::optional<boost::system::error_code> got;
+        auto ended = start;
+        long_wait.async_wait(asio::bind_cancellation_slot(cancel.slot(), [&](boost::system::error_code ec) {
+            got = ec;
+            ended = n.clock().now();
+        }));
+        tick.expires_at(start + 1ms);
+        co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        cancel.emit(asio::cancellation_type::terminal);
+        tick.expires_at(start + 2ms);
+        co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        REQUIRE(got);
+        CHECK(*got == asio::error::operation_aborted);
+        CHECK(ended - start == 1ms);
+    }(n));
 }

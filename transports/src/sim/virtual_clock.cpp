@@ -2,6 +2,8 @@
 
 #include <boost/asio/error.hpp>
 
+#include <algorithm>
+
 namespace coronet::sim::detail {
 
 namespace {
@@ -28,7 +30,19 @@ public:
             _w.complete(_inc, std::move(handler), asio::error::operation_aborted);
             return;
         }
-        _state->waits.push_back(std::move(handler));
+        // Per-operation cancellation (a coroutine's cancel, Finish in the RPC
+        // layer) ends this one wait now, as a steady_timer's would.
+        auto id = ++_state->next_wait;
+        if (auto slot = handler.get_cancellation_slot(); slot.is_connected())
+            slot.assign([st = _state, id](asio::cancellation_type) {
+                if (!st->owner) return;
+                auto it = std::find_if(st->waits.begin(), st->waits.end(), [&](auto& w) { return w.first == id; });
+                if (it == st->waits.end()) return;
+                auto h = std::move(it->second);
+                st->waits.erase(it);
+                st->owner->_w.complete(st->owner->_inc, std::move(h), asio::error::operation_aborted);
+            });
+        _state->waits.emplace_back(id, std::move(handler));
         if (_state->waits.size() > 1) return; // the armed event serves every wait
         auto generation = _state->generation;
         _w.schedule(_state->expiry, [st = _state, generation] {
@@ -50,19 +64,20 @@ private:
         virtual_timer* owner;
         time_point expiry{};
         std::uint64_t generation = 0;
-        std::vector<asio::any_completion_handler<void(error_code)>> waits;
+        std::uint64_t next_wait = 0;
+        std::vector<std::pair<std::uint64_t, asio::any_completion_handler<void(error_code)>>> waits;
     };
 
     std::size_t fire(error_code ec) {
         auto waits = std::move(_state->waits);
         _state->waits.clear();
-        for (auto& h : waits) _w.complete(_inc, std::move(h), ec);
+        for (auto& [id, h] : waits) _w.complete(_inc, std::move(h), ec);
         return waits.size();
     }
 
     world& _w;
     incarnation& _inc;
-    std::shared_ptr<state> _state = std::make_shared<state>(state{this, {}, 0, {}});
+    std::shared_ptr<state> _state = std::make_shared<state>(state{this, {}, 0, 0, {}});
 };
 
 } // namespace
