@@ -1,6 +1,8 @@
 // coronet bench transports: the transport comparison (bench/transport_bench).
+// coronet bench rpc: the RPC comparison (bench/rpc).
 #include "commands.hpp"
 
+#include "rpc_bench.hpp"
 #include "transport_bench.hpp"
 
 #include <iostream>
@@ -27,6 +29,31 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             auto variants = coronet::bench::baseline_variants();
             for (auto& v : coronet::bench::coronet_variants()) variants.push_back(std::move(v));
             return coronet::bench::run_transport_bench(variants, *o, std::cout);
+        };
+    });
+
+    namespace rb = coronet::bench::rpc_bench;
+    auto ro = std::make_shared<rb::bench_options>();
+    auto r_only = std::make_shared<std::vector<std::string>>();
+    auto r_workloads = std::make_shared<std::vector<std::string>>();
+    auto r_json = std::make_shared<std::string>();
+    auto r_no_pin = std::make_shared<bool>(false);
+    auto* r = bench->add_subcommand("rpc", "Cap'n Proto RPC echo vs capnp EzRpc, gRPC and a raw TCP floor");
+    r->add_flag("--quick", ro->quick, "short cells, one repetition (< 10 s)");
+    r->add_option("--json", *r_json, "also write the results as JSON to this file");
+    r->add_option("--only", *r_only, "run only these peers (comma-separated)")->delimiter(',');
+    r->add_option("--workloads", *r_workloads,
+                  "run only these workloads (comma-separated: seq-64B, inflight-128, bulk-1MiB, blocking-64B, "
+                  "allocs-64B)")
+        ->delimiter(',');
+    r->add_flag("--no-pin", *r_no_pin, "do not pin server and client to CPUs 1 and 0");
+    r->callback([&run, ro, r_only, r_workloads, r_json, r_no_pin] {
+        run = [ro, r_only, r_workloads, r_json, r_no_pin] {
+            ro->only = *r_only;
+            ro->workloads = *r_workloads;
+            if (!r_json->empty()) ro->json_path = *r_json;
+            ro->pin_cpus = !*r_no_pin;
+            return rb::run_rpc_bench(rb::all_peers(), *ro, std::cout);
         };
     });
 }

@@ -14,7 +14,7 @@ struct global_options {
 
 /// Registers `echo serve|ping`; `run` is set to the chosen action.
 void add_echo_command(CLI::App& app, const global_options& g, std::function<int()>& run);
-/// Registers `bench transports`.
+/// Registers `bench transports` and `bench rpc`.
 void add_bench_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 /// Registers `demo`, the README's main job.
 void add_demo_command(CLI::App& app, const global_options& g, std::function<int()>& run);

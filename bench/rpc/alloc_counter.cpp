@@ -1,5 +1,6 @@
 #include "alloc_counter.hpp"
 
+#include <cstdlib>
 #include <new>
 
 namespace coronet::bench::alloc {
@@ -8,10 +9,10 @@ std::atomic<bool> counting{false};
 
 namespace {
 
-thread_local int this_role = 0;
+thread_local int this_role = 0; // constant-initialized: safe to read inside malloc
 
 struct alignas(64) counter {
-    std::atomic<std::uint64_t> allocs{0}, bytes{0};
+    std::atomic<std::uint64_t> news{0}, allocs{0}, bytes{0};
 };
 counter by_role[3];
 
@@ -19,7 +20,9 @@ counter by_role[3];
 
 void set_thread_role(role r) { this_role = static_cast<int>(r); }
 
-void record(std::size_t bytes) noexcept {
+void record_new() noexcept { by_role[this_role].news.fetch_add(1, std::memory_order_relaxed); }
+
+void record_alloc(std::size_t bytes) noexcept {
     auto& c = by_role[this_role];
     c.allocs.fetch_add(1, std::memory_order_relaxed);
     c.bytes.fetch_add(bytes, std::memory_order_relaxed);
@@ -27,6 +30,7 @@ void record(std::size_t bytes) noexcept {
 
 void start() {
     for (auto& c : by_role) {
+        c.news.store(0, std::memory_order_relaxed);
         c.allocs.store(0, std::memory_order_relaxed);
         c.bytes.store(0, std::memory_order_relaxed);
     }
@@ -37,6 +41,7 @@ counts stop() {
     counting.store(false, std::memory_order_seq_cst);
     counts out;
     for (int i = 0; i < 3; ++i) {
+        out.news[i] = by_role[i].news.load(std::memory_order_relaxed);
         out.allocs[i] = by_role[i].allocs.load(std::memory_order_relaxed);
         out.bytes[i] = by_role[i].bytes.load(std::memory_order_relaxed);
     }
@@ -47,9 +52,12 @@ bool installed() {
     static const bool yes = [] {
         // Nothing else may count meanwhile: called before any cell runs.
         start();
-        // A call of the function, not a new-expression: never elided.
+        // Calls of the functions, not a new-expression: never elided.
         ::operator delete(::operator new(24));
-        return stop().total_allocs() > 0;
+        auto* volatile p = std::malloc(24);
+        std::free(p);
+        auto c = stop();
+        return c.total_news() > 0 && c.total_allocs() > 1;
     }();
     return yes;
 }

@@ -3,7 +3,11 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace coronet::bench::rpc_bench {
@@ -14,6 +18,45 @@ void pin_this_thread(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set); // best effort
+}
+
+cpu_sample sample_cpu() {
+    cpu_sample s;
+    s.at = clock::now();
+    {
+        std::ifstream f("/proc/stat");
+        std::string cpu;
+        // user nice system idle iowait irq softirq: a process's own time in
+        // interrupts can be charged to it and to irq/softirq at once, so
+        // those count as busy too.
+        std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+        f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+        s.machine_ticks = user + nice + system + irq + softirq;
+    }
+    {
+        std::ifstream f("/proc/self/stat");
+        std::string line;
+        std::getline(f, line);
+        // Fields after the command name (which may hold spaces): state is
+        // field 3, utime and stime are fields 14 and 15.
+        std::istringstream rest(line.substr(line.rfind(')') + 2));
+        std::string field;
+        std::uint64_t utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14) utime = std::stoull(field);
+            if (i == 15) stime = std::stoull(field);
+        }
+        s.self_ticks = utime + stime;
+    }
+    return s;
+}
+
+double foreign_cpus(const cpu_sample& before, const cpu_sample& after) {
+    double seconds = std::chrono::duration<double>(after.at - before.at).count();
+    if (seconds <= 0) return 0;
+    auto machine = static_cast<double>(after.machine_ticks - before.machine_ticks);
+    auto self = static_cast<double>(after.self_ticks - before.self_ticks);
+    return std::max(0.0, (machine - self) / static_cast<double>(::sysconf(_SC_CLK_TCK)) / seconds);
 }
 
 std::vector<std::byte> make_payload(std::size_t bytes) {
@@ -77,6 +120,7 @@ cell_result allocation_result(const alloc::counts& c, std::uint64_t calls) {
     r.calls = calls;
     if (calls == 0) return r;
     double n = static_cast<double>(calls);
+    r.news_per_call = c.total_news() / n;
     r.allocs_per_call = c.total_allocs() / n;
     r.alloc_bytes_per_call = c.total_bytes() / n;
     r.other_allocs_per_call = c.allocs[static_cast<int>(alloc::role::other)] / n;

@@ -21,6 +21,17 @@ using clock = std::chrono::steady_clock;
 /// Threads it starts afterwards inherit the mask.
 void pin_this_thread(int cpu);
 
+/// CPU time used by the whole machine and by this process (every thread), to
+/// tell how much other processes ran meanwhile.
+struct cpu_sample {
+    clock::time_point at;
+    std::uint64_t machine_ticks = 0; ///< user + nice + system + irq + softirq, all CPUs (/proc/stat)
+    std::uint64_t self_ticks = 0;    ///< utime + stime of this process (/proc/self/stat)
+};
+cpu_sample sample_cpu();
+/// Average number of CPUs other processes kept busy between two samples.
+double foreign_cpus(const cpu_sample& before, const cpu_sample& after);
+
 /// The payload every call sends: `bytes` of a repeating pattern.
 std::vector<std::byte> make_payload(std::size_t bytes);
 

@@ -19,7 +19,7 @@ enum class workload_kind {
     inflight,    ///< 128 calls in flight on one connection, 64 B: calls/s
     bulk,        ///< one call at a time, 1 MiB: MB/s
     blocking,    ///< coronet's *_blocking client from a plain thread, 64 B: p50
-    allocations, ///< one call at a time, 64 B: heap allocations per call (operator new)
+    allocations, ///< one call at a time, 64 B: heap allocations per call
 };
 
 /// Where each side runs and how long a cell lasts.
@@ -40,12 +40,16 @@ struct cell_result {
     double calls_per_sec = 0;
     double mb_per_sec = 0; ///< echoed payload, one direction, 10^6 bytes per second
     double p50_us = 0, p99_us = 0;
-    // allocations workload: operator new calls (all threads) per call, split by side
+    // allocations workload, per call, every thread: operator new calls; C
+    // allocator calls (operator new's included) and their bytes, split by side
+    double news_per_call = -1;
     double allocs_per_call = -1, alloc_bytes_per_call = -1;
     double client_allocs_per_call = -1, server_allocs_per_call = -1, other_allocs_per_call = -1;
     // coronet only, from rpc::connection_counters over the whole cell (warm-up included)
     double client_writes_per_call = -1, server_writes_per_call = -1;
     double client_reads_per_call = -1, server_reads_per_call = -1;
+    /// CPUs' worth of time other processes used while the cell ran (set by the driver).
+    double foreign_cpu = 0;
 };
 
 struct peer {
@@ -67,6 +71,7 @@ std::vector<peer> coronet_peers(); // coronet-tcp, coronet-uring
 struct bench_options {
     bool quick = false;              // short cells, one repetition (< 10 s)
     std::vector<std::string> only;   // peer names; empty = all
+    std::vector<std::string> workloads; // workload names; empty = all
     std::optional<std::string> json_path;
     bool pin_cpus = true;            // server on CPU 1, client on CPU 0
 };
