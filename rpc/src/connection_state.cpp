@@ -2,6 +2,7 @@
 
 #include <coronet/timer.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -109,15 +110,16 @@ std::uint32_t connection_state::new_question(question::kind k) {
 void connection_state::free_question(std::uint32_t id) {
     auto& q = _questions[id];
     q.in_use = false;
-    q.handler = nullptr;
+    q.handler.reset();
     _free_questions.push_back(id);
 }
 
 void connection_state::fail_question(std::uint32_t id, error_code ec) {
-    auto h = std::move(_questions[id].handler);
-    _questions[id].handler = nullptr;
-    if (!h) return;
-    asio::post(_ex, asio::append(std::move(h), ec, inbound_ptr{}));
+    auto& slot = _questions[id].handler;
+    if (!slot) return;
+    auto h = std::move(*slot);
+    slot.reset();
+    asio::post(_ex, asio::append(std::move(h), return_outcome{ec, {}}));
 }
 
 void connection_state::send_finish(std::uint32_t id, bool release_result_caps) {
@@ -150,18 +152,16 @@ asio::awaitable<inbound_ptr> connection_state::await_return(std::uint32_t id, st
     // Named, not a temporary of the co_await expression: GCC 12 destroys such
     // temporaries twice, which would release `self` once too often.
     auto initiate = [self, id](return_handler h) {
-        if (auto slot = h.get_cancellation_slot(); slot.is_connected())
+        if (auto slot = asio::get_associated_cancellation_slot(h); slot.is_connected())
             slot.assign([self, id](asio::cancellation_type) {
                 if (!self->_questions[id].in_use || !self->_questions[id].handler) return;
                 self->send_finish(id, true); // Finish before Return: the callee cancels
                 self->fail_question(id, asio::error::operation_aborted);
             });
-        // Not `handler = std::move(h)`: Boost 1.81's move assignment wraps
-        // the handler in itself, recursing until the stack ends.
-        h.swap(self->_questions[id].handler);
+        self->_questions[id].handler.emplace(std::move(h));
     };
-    constexpr auto token = asio::as_tuple(asio::use_awaitable);
-    auto [ec, reply] = co_await asio::async_initiate<const decltype(token), void(error_code, inbound_ptr)>(initiate, token);
+    auto [ec, reply] =
+        co_await asio::async_initiate<const asio::use_awaitable_t<>, void(return_outcome)>(initiate, asio::use_awaitable);
     if (deadline) deadline->cancel();
     if (ec == asio::error::connection_aborted)
         throw remote_error(exception_type::disconnected,

@@ -9,7 +9,7 @@
 #include <coronet/rpc/connection.hpp>
 #include <coronet/rpc/message.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -23,7 +23,12 @@
 namespace coronet::rpc::detail {
 
 using boost::system::error_code;
-using return_handler = asio::any_completion_handler<void(error_code, inbound_ptr)>;
+struct return_outcome {
+    error_code ec;
+    inbound_ptr reply;
+};
+// The awaiting coroutine's own handler type, not a boxed one: no allocation.
+using return_handler = asio::async_result<asio::use_awaitable_t<>, void(return_outcome)>::handler_type;
 
 struct question {
     enum class kind { call, bootstrap };
@@ -32,7 +37,7 @@ struct question {
     bool awaiting_return = false;
     bool finish_sent = false;
     std::uint64_t generation = 0; // bumped each time the id is reused
-    return_handler handler; // empty once the caller gave up (cancelled, timed out)
+    std::optional<return_handler> handler; // empty once the caller gave up (cancelled, timed out)
 };
 
 struct answer {
@@ -92,6 +97,7 @@ private:
     std::shared_ptr<receive_block> spare_block(std::size_t bytes);
     // writer.cpp
     asio::awaitable<void> write_loop();
+    asio::awaitable<std::tuple<error_code, std::size_t>> write_all(std::vector<asio::const_buffer>& buffers);
     // dispatch.cpp
     void handle(inbound_ptr m);
     void on_call(const inbound_ptr& m, capnp::rpc::Call::Reader c);

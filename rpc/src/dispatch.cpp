@@ -1,6 +1,7 @@
 // Messages in: what each rpc.capnp message does to the four tables.
 #include "connection_state.hpp"
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 
@@ -347,9 +348,9 @@ void connection_state::on_return(const inbound_ptr& m, capnp::rpc::Return::Reade
         }
     }
     if (q.handler) {
-        auto h = std::move(q.handler);
-        q.handler = nullptr;
-        asio::post(_ex, asio::append(std::move(h), error_code{}, m));
+        auto h = std::move(*q.handler);
+        q.handler.reset();
+        asio::post(_ex, asio::append(std::move(h), return_outcome{{}, m}));
     }
     // Level 0 never pipelines on results, so it is done with them at once.
     send_finish(id, !import_result);

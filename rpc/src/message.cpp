@@ -1,5 +1,7 @@
 #include <coronet/rpc/message.hpp>
 
+#include <boost/asio/recycling_allocator.hpp>
+
 #include <cstring>
 #include <new>
 
@@ -28,6 +30,20 @@ inbound_message::inbound_message(std::shared_ptr<receive_block> block, const std
     o.traversalLimitInWords = l.traversal_words_max;
     o.nestingLimit = l.nesting_max;
     _reader.emplace(kj::arrayPtr(segments, layout.segment_count), o);
+}
+
+inbound_ptr make_inbound(std::shared_ptr<receive_block> block, const std::byte* frame, const frame_layout& layout,
+                         const limits& l) {
+    return std::allocate_shared<inbound_message>(boost::asio::recycling_allocator<inbound_message>(), std::move(block),
+                                                 frame, layout, l);
+}
+
+void* outbound_message::operator new(std::size_t bytes) {
+    return boost::asio::recycling_allocator<std::byte>().allocate(bytes);
+}
+
+void outbound_message::operator delete(void* p, std::size_t bytes) noexcept {
+    boost::asio::recycling_allocator<std::byte>().deallocate(static_cast<std::byte*>(p), bytes);
 }
 
 segment_pool::~segment_pool() {

@@ -54,7 +54,7 @@ asio::awaitable<void> connection_state::read_loop() {
             std::span<const std::byte> avail(block->data() + begin, end - begin);
             layout = parse_frame(avail, _options.limits);
             if (!layout || layout->total_bytes > avail.size()) break;
-            auto m = std::make_shared<inbound_message>(block, block->data() + begin, *layout, _options.limits);
+            auto m = make_inbound(block, block->data() + begin, *layout, _options.limits);
             begin += layout->total_bytes;
             _counts.bytes_in += layout->total_bytes;
             handle(std::move(m));
@@ -84,7 +84,7 @@ asio::awaitable<void> connection_state::read_loop() {
             ++_counts.reads;
             _counts.bytes_in += layout->total_bytes;
             begin = end = 0;
-            handle(std::make_shared<inbound_message>(big, big->data(), *layout, _options.limits));
+            handle(make_inbound(big, big->data(), *layout, _options.limits));
             if (_closing) co_return;
             continue;
         }

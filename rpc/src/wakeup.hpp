@@ -4,10 +4,7 @@
 // closing waits for work to drain. No timer, so it runs the same on real and
 // virtual time. Waiters re-check their condition after waking.
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,12 +16,16 @@ namespace coronet::rpc::detail {
 namespace asio = boost::asio;
 
 class waiters {
+    // Coroutines only: storing the awaitable's own handler type, not a boxed
+    // any_completion_handler, keeps a wake-up free of heap allocations.
+    using handler = asio::async_result<asio::use_awaitable_t<>, void()>::handler_type;
+
 public:
     explicit waiters(asio::any_io_executor ex) : _ex(std::move(ex)) {}
 
-    template <class Token = asio::use_awaitable_t<>>
-    auto async_wait(Token&& token = {}) {
-        return asio::async_initiate<Token, void()>([this](auto h) { _waiting.emplace_back(std::move(h)); }, token);
+    asio::awaitable<void> async_wait() {
+        return asio::async_initiate<const asio::use_awaitable_t<>, void()>(
+            [this](handler h) { _waiting.push_back(std::move(h)); }, asio::use_awaitable);
     }
     bool empty() const { return _waiting.empty(); }
     void notify_one() {
@@ -40,7 +41,7 @@ public:
 
 private:
     asio::any_io_executor _ex;
-    std::deque<asio::any_completion_handler<void()>> _waiting;
+    std::deque<handler> _waiting;
 };
 
 } // namespace coronet::rpc::detail

@@ -7,14 +7,28 @@
 #include <coronet/rpc/messenger.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <span>
 
 namespace coronet::rpc::detail {
 
 namespace {
 constexpr std::size_t copy_below = 4096;
+}
+
+asio::awaitable<std::tuple<error_code, std::size_t>> connection_state::write_all(std::vector<asio::const_buffer>& buffers) {
+    // Not asio::async_write: its handler would take any_stream's boxed path,
+    // which allocates; a coroutine awaiting write_some does not.
+    std::size_t written = 0;
+    for (std::size_t i = 0; i < buffers.size();) {
+        auto [ec, n] = co_await _stream.async_write_some(std::span(buffers).subspan(i), asio::as_tuple(asio::use_awaitable));
+        written += n;
+        if (ec) co_return std::tuple{ec, written};
+        for (; i < buffers.size() && n >= buffers[i].size(); ++i) n -= buffers[i].size();
+        if (i < buffers.size()) buffers[i] += n;
+    }
+    co_return std::tuple{error_code{}, written};
 }
 
 asio::awaitable<void> connection_state::write_loop() {
@@ -60,7 +74,7 @@ asio::awaitable<void> connection_state::write_loop() {
             for (auto s : f.segments) buffers.emplace_back(s.asBytes().begin(), s.asBytes().size());
         }
         flush_run();
-        auto [ec, n] = co_await asio::async_write(_stream, buffers, asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await write_all(buffers);
         _counts.writes += 1;
         _counts.messages_out += _sending.size();
         _counts.bytes_out += n;

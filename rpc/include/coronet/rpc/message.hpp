@@ -64,6 +64,10 @@ private:
 
 using inbound_ptr = std::shared_ptr<inbound_message>;
 
+/// One per message received, in Asio's per-thread recycled memory.
+inbound_ptr make_inbound(std::shared_ptr<receive_block> block, const std::byte* frame, const frame_layout& layout,
+                         const limits& l);
+
 /// A zeroed first segment, recycled between outgoing messages.
 class segment_pool {
 public:
@@ -89,6 +93,9 @@ public:
     ~outbound_message();
     outbound_message(const outbound_message&) = delete;
     outbound_message& operator=(const outbound_message&) = delete;
+    // One per message sent: from Asio's per-thread recycled memory, not malloc.
+    static void* operator new(std::size_t bytes);
+    static void operator delete(void* p, std::size_t bytes) noexcept;
 
     capnp::MessageBuilder& builder() { return *_builder; }
     template <class T>

@@ -5,16 +5,22 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <array>
 #include <memory>
+#include <tuple>
 
 namespace coronet {
 
 class any_stream {
     // Type erasure costs one virtual call and one handler box per operation,
     // noise next to a system call; bench/ measures it (the `-any` variants).
+    // The box and the executor it carries are heap allocations, though, so a
+    // coroutine awaiting `as_tuple(use_awaitable)` takes another path: a
+    // virtual coroutine per operation, whose frame Asio recycles per thread.
     // Reads fill the first buffer of a sequence and writes gather at most
     // gather_buffers_max buffers: both are allowed by read_some/write_some,
     // and asio::async_read/async_write loop over the rest.
@@ -32,9 +38,15 @@ public:
     explicit operator bool() const { return _impl != nullptr; }
     executor_type get_executor() { return _impl->executor(); }
 
+    using io_result = std::tuple<boost::system::error_code, std::size_t>;
+    using awaitable_result_t = asio::as_tuple_t<asio::use_awaitable_t<>>;
+
     template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
     auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
-        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        if constexpr (std::same_as<std::decay_t<Token>, awaitable_result_t>)
+            return _impl->read_some(first_buffer(buffers));
+        else
+            return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](read_handler h, impl* i, asio::mutable_buffer b) { i->read_some(b, std::move(h)); }, token,
             _impl.get(), first_buffer(buffers));
     }
@@ -45,7 +57,10 @@ public:
         for (auto it = asio::buffer_sequence_begin(buffers);
              it != asio::buffer_sequence_end(buffers) && g.count < gather_buffers_max; ++it)
             if (asio::const_buffer b(*it); b.size() > 0) g.buffers[g.count++] = b;
-        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        if constexpr (std::same_as<std::decay_t<Token>, awaitable_result_t>)
+            return _impl->write_some(g);
+        else
+            return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](write_handler h, impl* i, gather g) { i->write_some(g, std::move(h)); }, token, _impl.get(), g);
     }
 
@@ -68,6 +83,8 @@ private:
         virtual executor_type executor() = 0;
         virtual void read_some(asio::mutable_buffer b, read_handler h) = 0;
         virtual void write_some(const gather& g, write_handler h) = 0;
+        virtual asio::awaitable<io_result> read_some(asio::mutable_buffer b) = 0;
+        virtual asio::awaitable<io_result> write_some(gather g) = 0;
         virtual void shutdown(asio::socket_base::shutdown_type what) = 0;
         virtual void cancel() = 0;
         virtual void close() = 0;
@@ -85,6 +102,14 @@ private:
         void write_some(const gather& g, write_handler h) override {
             if (g.count == 1) stream.async_write_some(asio::const_buffers_1(g.buffers[0]), std::move(h));
             else stream.async_write_some(g, std::move(h));
+        }
+        asio::awaitable<io_result> read_some(asio::mutable_buffer b) override {
+            co_return co_await stream.async_read_some(asio::mutable_buffers_1(b), awaitable_result_t{});
+        }
+        asio::awaitable<io_result> write_some(gather g) override {
+            if (g.count == 1)
+                co_return co_await stream.async_write_some(asio::const_buffers_1(g.buffers[0]), awaitable_result_t{});
+            co_return co_await stream.async_write_some(g, awaitable_result_t{});
         }
         void shutdown(asio::socket_base::shutdown_type what) override { stream.shutdown(what); }
         void cancel() override { stream.cancel(); }
