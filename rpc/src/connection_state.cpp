@@ -131,7 +131,7 @@ void connection_state::send_finish(std::uint32_t id, bool release_result_caps) {
     auto f = m->init_root<capnp::rpc::Message>().initFinish();
     f.setQuestionId(id);
     f.setReleaseResultCaps(release_result_caps);
-    send(std::move(m));
+    send(std::move(m), false);
 }
 
 asio::awaitable<inbound_ptr> connection_state::await_return(std::uint32_t id, std::optional<duration> timeout) {
@@ -193,11 +193,12 @@ asio::awaitable<void> connection_state::post_one_way(std::uint64_t interface_id,
     ++_counts.calls_out;
 }
 
-void connection_state::send(std::unique_ptr<outbound_message> m) {
+void connection_state::send(std::unique_ptr<outbound_message> m, bool now) {
     if (_closing) return;
     _queued_bytes += m->frame().total_bytes;
     _queue.push_back(std::move(m));
-    _writer.notify_one();
+    if (now) _writer.notify_one_now();
+    else _writer.notify_one();
 }
 
 } // namespace coronet::rpc::detail

@@ -112,7 +112,9 @@ private:
     asio::awaitable<void> answer_call(inbound_ptr m, std::uint32_t answer_id, std::shared_ptr<service> target,
                                       std::unique_ptr<outbound_message> reply);
     void send_exception_return(std::uint32_t answer_id, exception_type type, std::string_view reason);
-    void answer_done(std::uint32_t answer_id);
+    using answer_map = boost::unordered_flat_map<std::uint32_t, std::unique_ptr<answer>>;
+    void answer_done(std::uint32_t answer_id, answer* done);
+    void settle_answer(answer_map::iterator it);
     std::uint32_t export_bootstrap();
 
     // questions
@@ -124,7 +126,10 @@ private:
 
     // messages out
     std::unique_ptr<outbound_message> new_message() { return std::make_unique<outbound_message>(_segments); }
-    void send(std::unique_ptr<outbound_message> m);
+    /// `now`: the writer runs at once if idle. Otherwise (Finish, Release:
+    /// nobody waits for them) it runs after the current handler, so they ride
+    /// along with whatever is sent next, as they do in a busy connection.
+    void send(std::unique_ptr<outbound_message> m, bool now = true);
 
     any_stream _stream;
     asio::any_io_executor _ex;
@@ -141,7 +146,8 @@ private:
     std::size_t _questions_out = 0; // awaiting a Return
     waiters _question_slot;         // calls waiting for outgoing_calls_max to allow them
 
-    boost::unordered_flat_map<std::uint32_t, std::unique_ptr<answer>> _answers;
+    answer_map _answers;
+    std::vector<std::unique_ptr<answer>> _settling; // returned and finished, coroutine still ending
     std::vector<std::unique_ptr<answer>> _spare_answers;
     std::size_t _answers_running = 0;
     waiters _answer_slot; // the reader, waiting for incoming_calls_max to allow more

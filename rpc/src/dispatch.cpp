@@ -1,9 +1,12 @@
 // Messages in: what each rpc.capnp message does to the four tables.
 #include "connection_state.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 
 #include <capnp/capability.h>
 #include <kj/exception.h>
@@ -132,9 +135,9 @@ void connection_state::on_call(const inbound_ptr& m, capnp::rpc::Call::Reader c)
     ++_answers_running;
     auto slot = a->cancel.slot();
     asio::co_spawn(_ex, answer_call(m, id, std::move(target), std::move(reply)),
-                   asio::bind_cancellation_slot(slot, [self = shared_from_this(), id](std::exception_ptr) {
+                   asio::bind_cancellation_slot(slot, [self = shared_from_this(), id, a = a.get()](std::exception_ptr) {
                        // answer_call handles every exception itself.
-                       self->answer_done(id);
+                       self->answer_done(id, a);
                    }));
 }
 
@@ -174,24 +177,38 @@ asio::awaitable<void> connection_state::answer_call(inbound_ptr m, std::uint32_t
         send(std::move(reply));
     }
     a.returned = true;
+    // Found again: sending may have run the writer, and the table with it.
+    if (auto again = _answers.find(id); a.finished && again != _answers.end()) settle_answer(again);
 }
 
-void connection_state::answer_done(std::uint32_t id) {
+void connection_state::settle_answer(answer_map::iterator it) {
+    // Returned and finished: the peer may reuse the id at once, even while
+    // the coroutine that answered is still winding down.
+    if (it->second->running) _settling.push_back(std::move(it->second));
+    else _spare_answers.push_back(std::move(it->second));
+    _answers.erase(it);
+}
+
+void connection_state::answer_done(std::uint32_t id, answer* done) {
     --_answers_running;
     _answer_slot.notify_one();
     if (_closing) _drained.notify_all();
+    done->running = false;
     auto it = _answers.find(id);
-    if (it == _answers.end()) return;
-    it->second->running = false;
-    if (!it->second->returned && !_closing) {
+    if (it == _answers.end() || it->second.get() != done) {
+        // Settled already, and the id perhaps reused by a new call.
+        auto s = std::find_if(_settling.begin(), _settling.end(), [done](auto& p) { return p.get() == done; });
+        if (s == _settling.end()) return;
+        _spare_answers.push_back(std::move(*s));
+        _settling.erase(s);
+        return;
+    }
+    if (!done->returned && !_closing) {
         // Only reachable if answer_call could not even start: answer anyway.
         send_exception_return(id, exception_type::failed, "call was not run");
         return;
     }
-    if (it->second->finished) {
-        _spare_answers.push_back(std::move(it->second));
-        _answers.erase(it);
-    }
+    if (done->finished) settle_answer(it);
 }
 
 void connection_state::send_exception_return(std::uint32_t id, exception_type type, std::string_view reason) {
@@ -216,12 +233,11 @@ void connection_state::on_finish(capnp::rpc::Finish::Reader f) {
         auto& e = _exports[*a.result_export];
         if (e.refcount > 0 && --e.refcount == 0) e.object = nullptr;
     }
-    if (a.running) {
+    if (a.running && !a.returned) {
         a.cancel.emit(asio::cancellation_type::terminal); // its Return says canceled
         return;
     }
-    _spare_answers.push_back(std::move(it->second));
-    _answers.erase(it);
+    settle_answer(it);
 }
 
 // ---- one-way messages (coronet's extension) ---------------------------------
@@ -314,7 +330,7 @@ void connection_state::release_import(std::uint32_t id) {
     auto r = m->init_root<Message>().initRelease();
     r.setId(id);
     r.setReferenceCount(1);
-    send(std::move(m));
+    send(std::move(m), false);
 }
 
 void connection_state::on_release(capnp::rpc::Release::Reader r) {
@@ -347,14 +363,18 @@ void connection_state::on_return(const inbound_ptr& m, capnp::rpc::Return::Reade
             import_result = true;
         }
     }
+    std::optional<return_handler> h;
     if (q.handler) {
-        auto h = std::move(*q.handler);
+        h.emplace(std::move(*q.handler));
         q.handler.reset();
-        asio::post(_ex, asio::append(std::move(h), return_outcome{{}, m}));
     }
     // Level 0 never pipelines on results, so it is done with them at once.
     send_finish(id, !import_result);
     free_question(id);
+    // The caller resumes here and now, not after a trip through the
+    // scheduler: the question is settled, and the reader re-checks its state
+    // when this returns.
+    if (h) asio::dispatch(_ex, asio::append(std::move(*h), return_outcome{{}, m}));
 }
 
 asio::awaitable<capability> connection_state::bootstrap() {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -34,6 +35,14 @@ public:
         _waiting.pop_front();
         // post() on our executor; the handler still runs on its own one.
         asio::post(_ex, std::move(h));
+    }
+    /// Resumes the first waiter now, inside the caller, when the caller runs
+    /// on the waiter's executor: no trip through the scheduler.
+    void notify_one_now() {
+        if (_waiting.empty()) return;
+        auto h = std::move(_waiting.front());
+        _waiting.pop_front();
+        asio::dispatch(_ex, std::move(h));
     }
     void notify_all() {
         while (!_waiting.empty()) notify_one();

@@ -74,9 +74,10 @@ asio::awaitable<void> connection_state::write_loop() {
             for (auto s : f.segments) buffers.emplace_back(s.asBytes().begin(), s.asBytes().size());
         }
         flush_run();
-        auto [ec, n] = co_await write_all(buffers);
+        // Counted when handed over, so a peer that has the replies sees them counted.
         _counts.writes += 1;
         _counts.messages_out += _sending.size();
+        auto [ec, n] = co_await write_all(buffers);
         _counts.bytes_out += n;
         _sending.clear();
         _queued_bytes -= std::min(_queued_bytes, batch);

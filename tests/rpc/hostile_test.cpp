@@ -7,12 +7,15 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <capnp/rpc.capnp.h>
 #include <capnp/serialize.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 using namespace coronet;
 using namespace std::chrono_literals;
@@ -269,5 +272,82 @@ TEST_CASE("an unknown message whose pointers share one big list is not echoed la
         capnp::FlatArrayMessageReader r(*m);
         CHECK(read(r).isAbort());
         co_await check_still_serving(srv);
+    });
+}
+
+namespace {
+
+/// A peer on its own thread, with blocking sockets: it answers as fast as
+/// the kernel lets it, not when the server's event loop gets round to it.
+/// Sends Finish and the next Call with the same id in one write, `rounds`
+/// times; returns how many of the calls were answered with their results.
+int reuse_ids_at_full_speed(asio::ip::tcp::endpoint server, int rounds) {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect(server);
+    s.set_option(asio::ip::tcp::no_delay(true));
+    auto call_frame = [](int n) {
+        capnp::MallocMessageBuilder b;
+        auto call = b.initRoot<Message>().initCall();
+        call.setQuestionId(1);
+        call.initTarget().initPromisedAnswer().setQuestionId(0);
+        call.setInterfaceId(EchoClient::interface_id);
+        call.initParams().getContent().initAs<test::Echo::EchoParams>().setText(std::to_string(n));
+        return frame_of(b);
+    };
+    capnp::MallocMessageBuilder boot, fin;
+    boot.initRoot<Message>().initBootstrap().setQuestionId(0);
+    fin.initRoot<Message>().initFinish().setQuestionId(1);
+    const auto finish = frame_of(fin);
+    auto first = frame_of(boot);
+    auto call0 = call_frame(0);
+    first.insert(first.end(), call0.begin(), call0.end());
+    asio::write(s, asio::buffer(first));
+    int answered = 0;
+    for (int i = 0; i < rounds;) {
+        std::uint32_t table[2];
+        boost::system::error_code ec;
+        asio::read(s, asio::buffer(table), ec);
+        if (ec || table[0] != 0 || table[1] > 1024) break; // closed (an Abort), or not a small reply
+        auto words = kj::heapArray<capnp::word>(table[1] + 1);
+        std::memcpy(words.begin(), table, 8);
+        asio::read(s, asio::buffer(words.begin() + 1, table[1] * 8), ec);
+        if (ec) break;
+        capnp::FlatArrayMessageReader r(words);
+        auto m = r.getRoot<Message>();
+        if (!m.isReturn()) break;
+        if (m.getReturn().getAnswerId() != 1) continue; // the bootstrap's Return
+        if (!m.getReturn().isResults() ||
+            m.getReturn().getResults().getContent().getAs<test::Echo::EchoResults>().getReply() != std::to_string(i))
+            break;
+        ++answered;
+        if (++i == rounds) break;
+        auto both = finish;
+        auto next = call_frame(i);
+        both.insert(both.end(), next.begin(), next.end());
+        asio::write(s, asio::buffer(both));
+    }
+    return answered;
+}
+
+} // namespace
+
+TEST_CASE("a question id may be reused in the same write as its Finish", "[rpc][hostile]") {
+    // Once a Return and its Finish have crossed, the id is free. A fast peer
+    // sends Finish and the next Call with that id together, which can reach
+    // the server before the coroutine that answered has fully ended.
+    auto scheme = GENERATE(as<std::string>{}, "tcp", "uring");
+    with_rpc_server(scheme, [](rpc::server& srv, echo_service&) -> asio::awaitable<void> {
+        constexpr int rounds = 300;
+        std::atomic<int> answered{-1};
+        std::thread peer([&, ep = parse_url(srv.url()).tcp_endpoint()] { answered = reuse_ids_at_full_speed(ep, rounds); });
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer t(ex);
+        for (int i = 0; i < 2000 && answered < 0; ++i) { // at most 10 s
+            t.expires_after(5ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        peer.join(); // the server closes on error, so the peer always ends
+        CHECK(answered == rounds);
     });
 }
