@@ -1,6 +1,7 @@
 #include <coronet/transports/uring/service.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <sys/eventfd.h>
@@ -76,6 +77,12 @@ std::optional<std::string> unavailable_reason() {
 
 boost::system::error_code to_error(int negative_result) {
     return {-negative_result, boost::system::system_category()};
+}
+
+void* operation::operator new(std::size_t bytes) { return asio::recycling_allocator<std::byte>().allocate(bytes); }
+
+void operation::operator delete(void* p, std::size_t bytes) noexcept {
+    asio::recycling_allocator<std::byte>().deallocate(static_cast<std::byte*>(p), bytes);
 }
 
 service::service(asio::execution_context& ctx) : service(ctx, options{}) {}

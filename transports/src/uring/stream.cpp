@@ -4,6 +4,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,12 +14,43 @@
 #include <cstring>
 #include <deque>
 #include <optional>
-#include <unordered_set>
+#include <variant>
 
 namespace coronet::uring {
 
 using boost::system::error_code;
 using io_handler = stream::io_handler;
+
+namespace detail {
+
+/// A read's or write's completion handler, of either kind (see stream.hpp).
+class io_completion {
+public:
+    io_completion(io_handler h) : _h(std::move(h)) {}
+    io_completion(stream::awaitable_io_handler h) : _h(std::move(h)) {}
+    asio::cancellation_slot slot() const {
+        return std::visit([](auto& h) { return asio::get_associated_cancellation_slot(h); }, _h);
+    }
+    /// On `ex`, inline if allowed (we are in a completion), else posted.
+    void complete(const asio::any_io_executor& ex, bool inline_ok, error_code ec, std::size_t n) && {
+        std::visit(
+            [&](auto& h) {
+                if constexpr (std::same_as<std::decay_t<decltype(h)>, io_handler>) finish(ex, inline_ok, std::move(h), ec, n);
+                else finish(ex, inline_ok, std::move(h), stream::io_result{ec, n});
+            },
+            _h);
+    }
+
+private:
+    template <class Handler, class... Args>
+    static void finish(const asio::any_io_executor& ex, bool inline_ok, Handler h, Args... args) {
+        if (inline_ok) asio::dispatch(ex, asio::append(std::move(h), args...));
+        else asio::post(ex, asio::append(std::move(h), args...));
+    }
+    std::variant<io_handler, stream::awaitable_io_handler> _h;
+};
+
+} // namespace detail
 
 namespace detail {
 
@@ -31,7 +63,7 @@ public:
     stream_state(service& s, asio::any_io_executor e, int f) : svc(s), ex(std::move(e)), fd(f) {}
     ~stream_state() { release_chunks(); }
 
-    void start_read(asio::mutable_buffer b, io_handler h);
+    void start_read(asio::mutable_buffer b, io_completion h);
     void arm_recv();
     void deliver_read(bool inline_ok);
     void abort_read();
@@ -57,10 +89,10 @@ public:
     bool starved = false;      // waiting for provided buffers
     std::deque<chunk> chunks;  // received, not yet read
     error_code read_error;     // eof or error, reported once chunks are drained
-    std::optional<io_handler> pending_read;
+    std::optional<io_completion> pending_read;
     asio::mutable_buffer read_buffer;
     asio::cancellation_slot read_slot;
-    std::unordered_set<operation*> writes; // sends and connects in the kernel
+    boost::unordered_flat_set<operation*> writes; // sends and connects in the kernel
 };
 
 class recv_op final : public operation {
@@ -117,17 +149,17 @@ void stream_state::arm_recv() {
     receiving = true;
 }
 
-void stream_state::start_read(asio::mutable_buffer b, io_handler h) {
+void stream_state::start_read(asio::mutable_buffer b, io_completion h) {
     if (pending_read) {
-        complete(std::move(h), false, error_code(asio::error::in_progress), std::size_t{0});
+        std::move(h).complete(ex, false, asio::error::in_progress, 0);
         return;
     }
     if (fd < 0 && chunks.empty()) {
-        complete(std::move(h), false, error_code(asio::error::bad_descriptor), std::size_t{0});
+        std::move(h).complete(ex, false, asio::error::bad_descriptor, 0);
         return;
     }
     read_buffer = b;
-    read_slot = asio::get_associated_cancellation_slot(h);
+    read_slot = h.slot();
     pending_read.emplace(std::move(h));
     if (read_slot.is_connected()) {
         std::weak_ptr<stream_state> weak = shared_from_this();
@@ -166,7 +198,7 @@ void stream_state::deliver_read(bool inline_ok) {
         paused = false;
         arm_recv();
     }
-    complete(std::move(h), inline_ok, ec, n);
+    std::move(h).complete(ex, inline_ok, ec, n);
 }
 
 void stream_state::abort_read() {
@@ -174,7 +206,7 @@ void stream_state::abort_read() {
     if (read_slot.is_connected()) read_slot.clear();
     auto h = std::move(*pending_read);
     pending_read.reset();
-    complete(std::move(h), false, error_code(asio::error::operation_aborted), std::size_t{0});
+    std::move(h).complete(ex, false, asio::error::operation_aborted, 0);
 }
 
 void stream_state::release_chunks() {
@@ -184,7 +216,7 @@ void stream_state::release_chunks() {
 
 class send_op final : public operation {
 public:
-    send_op(std::shared_ptr<stream_state> s, const stream::iovecs& v, io_handler h)
+    send_op(std::shared_ptr<stream_state> s, const stream::iovecs& v, io_completion h)
         : _s(std::move(s)), _v(v), _h(std::move(h)) {
         _msg.msg_iov = _v.items.data();
         _msg.msg_iovlen = _v.count;
@@ -195,7 +227,7 @@ public:
         if (_v.count == 1) io_uring_prep_send(sqe, _s->fd, _v.items[0].iov_base, _v.items[0].iov_len, MSG_NOSIGNAL);
         else io_uring_prep_sendmsg(sqe, _s->fd, &_msg, MSG_NOSIGNAL);
         _s->writes.insert(this);
-        _slot = asio::get_associated_cancellation_slot(_h);
+        _slot = _h.slot();
         if (_slot.is_connected()) {
             auto* svc = &_s->svc;
             _slot.assign([svc, this](asio::cancellation_type) { svc->cancel(this); });
@@ -206,7 +238,7 @@ public:
         _s->writes.erase(this);
         if (_slot.is_connected()) _slot.clear();
         error_code ec = res < 0 ? to_error(res) : error_code{};
-        _s->complete(std::move(_h), true, ec, static_cast<std::size_t>(res < 0 ? 0 : res));
+        std::move(_h).complete(_s->ex, true, ec, static_cast<std::size_t>(res < 0 ? 0 : res));
         return true;
     }
 
@@ -214,7 +246,7 @@ private:
     std::shared_ptr<stream_state> _s;
     stream::iovecs _v;
     ::msghdr _msg{};
-    io_handler _h;
+    io_completion _h;
     asio::cancellation_slot _slot;
 };
 
@@ -278,16 +310,22 @@ stream& stream::operator=(stream&& other) noexcept {
 stream::~stream() { close(); }
 
 void stream::start_read(asio::mutable_buffer b, io_handler h) { _state->start_read(b, std::move(h)); }
+void stream::start_read(asio::mutable_buffer b, awaitable_io_handler h) { _state->start_read(b, std::move(h)); }
 
-void stream::start_write(const iovecs& v, io_handler h) {
-    auto& s = *_state;
+namespace {
+void start_send(const std::shared_ptr<detail::stream_state>& state, const stream::iovecs& v, detail::io_completion h) {
+    auto& s = *state;
     if (s.fd < 0 || v.count == 0) {
         error_code ec = s.fd < 0 ? error_code(asio::error::bad_descriptor) : error_code{};
-        s.complete(std::move(h), false, ec, std::size_t{0});
+        std::move(h).complete(s.ex, false, ec, 0);
         return;
     }
-    (new detail::send_op(_state, v, std::move(h)))->start();
+    (new detail::send_op(state, v, std::move(h)))->start();
 }
+} // namespace
+
+void stream::start_write(const iovecs& v, io_handler h) { start_send(_state, v, std::move(h)); }
+void stream::start_write(const iovecs& v, awaitable_io_handler h) { start_send(_state, v, std::move(h)); }
 
 void stream::start_connect(const asio::ip::tcp::endpoint& peer, connect_handler h) {
     auto& s = *_state;

@@ -5,6 +5,7 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <liburing.h>
 
@@ -12,7 +13,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace coronet::uring {
@@ -38,6 +38,9 @@ class operation {
     // so a stream can be destroyed with operations in flight.
 public:
     virtual ~operation() = default;
+    // One per send: from Asio's per-thread recycled memory, not malloc.
+    static void* operator new(std::size_t bytes);
+    static void operator delete(void* p, std::size_t bytes) noexcept;
     /// Handles one CQE; returns true when the service should free the operation
     /// (its final CQE, and nothing will re-submit it).
     virtual bool complete(int result, unsigned flags) = 0;
@@ -111,7 +114,7 @@ private:
     std::uint64_t _wakeup_value = 0;
     io_uring_buf_ring* _buf_ring = nullptr;
     std::byte* _buffers = nullptr;
-    std::unordered_set<operation*> _ops; // every operation the kernel may still complete
+    boost::unordered_flat_set<operation*> _ops; // every operation the kernel may still complete
     std::vector<operation*> _starved;
 };
 

@@ -5,6 +5,7 @@
 #include <coronet/transports/uring/service.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 
 #include <array>
 #include <memory>
+#include <tuple>
 
 namespace coronet::uring {
 
@@ -32,6 +34,11 @@ class stream {
 public:
     using executor_type = asio::any_io_executor;
     using io_handler = asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
+    // A coroutine awaiting as_tuple(use_awaitable) hands over its own handler
+    // type: no box, no copies of type-erased executors, no allocation.
+    using io_result = std::tuple<boost::system::error_code, std::size_t>;
+    using awaitable_io_handler = asio::async_result<asio::use_awaitable_t<>, void(io_result)>::handler_type;
+    using awaitable_result_t = asio::as_tuple_t<asio::use_awaitable_t<>>;
     using connect_handler = asio::any_completion_handler<void(boost::system::error_code)>;
     static constexpr std::size_t gather_buffers_max = 16;
 
@@ -46,9 +53,14 @@ public:
 
     template <class MutableBuffers, class Token = asio::use_awaitable_t<>>
     auto async_read_some(const MutableBuffers& buffers, Token&& token = {}) {
-        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-            [](io_handler h, stream* self, asio::mutable_buffer b) { self->start_read(b, std::move(h)); }, token,
-            this, first_buffer(buffers));
+        if constexpr (std::same_as<std::decay_t<Token>, awaitable_result_t>)
+            return asio::async_initiate<const asio::use_awaitable_t<>, void(io_result)>(
+                [](awaitable_io_handler h, stream* self, asio::mutable_buffer b) { self->start_read(b, std::move(h)); },
+                asio::use_awaitable, this, first_buffer(buffers));
+        else
+            return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+                [](io_handler h, stream* self, asio::mutable_buffer b) { self->start_read(b, std::move(h)); }, token,
+                this, first_buffer(buffers));
     }
 
     template <class ConstBuffers, class Token = asio::use_awaitable_t<>>
@@ -58,8 +70,13 @@ public:
              it != asio::buffer_sequence_end(buffers) && v.count < gather_buffers_max; ++it)
             if (asio::const_buffer b(*it); b.size() > 0)
                 v.items[v.count++] = {const_cast<void*>(b.data()), b.size()};
-        return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-            [](io_handler h, stream* self, const iovecs& v) { self->start_write(v, std::move(h)); }, token, this, v);
+        if constexpr (std::same_as<std::decay_t<Token>, awaitable_result_t>)
+            return asio::async_initiate<const asio::use_awaitable_t<>, void(io_result)>(
+                [](awaitable_io_handler h, stream* self, const iovecs& v) { self->start_write(v, std::move(h)); },
+                asio::use_awaitable, this, v);
+        else
+            return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+                [](io_handler h, stream* self, const iovecs& v) { self->start_write(v, std::move(h)); }, token, this, v);
     }
 
     template <class Token = asio::use_awaitable_t<>>
@@ -87,7 +104,9 @@ public:
 
 private:
     void start_read(asio::mutable_buffer b, io_handler h);
+    void start_read(asio::mutable_buffer b, awaitable_io_handler h);
     void start_write(const iovecs& v, io_handler h);
+    void start_write(const iovecs& v, awaitable_io_handler h);
     void start_connect(const asio::ip::tcp::endpoint& peer, connect_handler h);
 
     executor_type _ex;
