@@ -4,7 +4,7 @@
 // id), answers (calls we answer, by the peer's id), exports (our objects the
 // peer references, counted) and imports (the peer's objects we reference).
 
-#include "wakeup.hpp"
+#include <coronet/waiters.hpp>
 
 #include <coronet/rpc/connection.hpp>
 #include <coronet/rpc/message.hpp>

@@ -1,6 +1,6 @@
 #include <coronet/transports/echo.hpp>
 
-#include <coronet/transports/accept_error.hpp>
+#include <coronet/transports/accept_next.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 
@@ -28,26 +28,14 @@ asio::awaitable<void> server::stop() {
 }
 
 asio::awaitable<void> server::accept_loop() {
-    for (;;) {
-        auto [ec, s] = co_await _listener.async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            auto action = on_accept_error(ec);
-            if (action == accept_action::stop) {
-                if (ec != asio::error::operation_aborted) _log->warn("{}: stops accepting: {}", url(), ec.message());
-                co_return;
-            }
-            // EMFILE and friends: log and keep serving the connections we have.
-            _log->warn("{}: accept failed: {}", url(), ec.message());
-            if (action == accept_action::back_off) co_await accept_back_off(_listener.get_executor());
-            continue;
-        }
+    while (auto s = co_await accept_next(_listener, *_log)) {
         ++_accepted;
         if (_connections >= _options.connections_max) {
             _log->warn("{}: connections_max ({}) reached; closing new connection", url(), _options.connections_max);
-            s.close();
+            s->close();
             continue;
         }
-        _tasks.spawn(serve(std::move(s)));
+        _tasks.spawn(serve(std::move(*s)));
     }
 }
 

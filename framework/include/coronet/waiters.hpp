@@ -12,7 +12,7 @@
 
 #include <deque>
 
-namespace coronet::rpc::detail {
+namespace coronet {
 
 namespace asio = boost::asio;
 
@@ -53,4 +53,4 @@ private:
     std::deque<handler> _waiting;
 };
 
-} // namespace coronet::rpc::detail
+} // namespace coronet
