@@ -1,0 +1,72 @@
+#pragma once
+// The topic broker: accepts clients on any coronet stream transport and
+// routes every publish to the matching subscriptions, one member of each
+// queue group among them.
+//
+// Each client has one bounded outgoing queue; when it falls behind, its
+// overflow policy decides what it loses (its counters and the gaps in its
+// sequence numbers say how much), and nobody else notices: publishers never
+// wait for subscribers, and the broker's memory per client is bounded.
+
+#include <coronet/log.hpp>
+#include <coronet/pubsub/overflow_policy.hpp>
+#include <coronet/pubsub/wire.hpp>
+#include <coronet/task_group.hpp>
+#include <coronet/transports/any_listener.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace coronet::pubsub {
+
+struct broker_options {
+    wire::limits limits;
+    std::size_t connections_max = 10'000;
+    std::size_t subscriptions_per_connection_max = 10'000;
+    /// A client's queue, unless its hello asks for less (never for more).
+    std::size_t queue_messages_max = 65'536;
+    std::size_t queue_bytes_max = 64u << 20;
+    /// For clients that do not say (no hello).
+    overflow_policy default_policy = overflow_policy::drop_oldest;
+    /// Bytes of queued messages gathered into one write.
+    std::size_t write_batch_bytes = 256u << 10;
+};
+
+struct broker_counters {
+    std::uint64_t published = 0;     ///< publish frames accepted
+    std::uint64_t delivered = 0;     ///< messages queued to a subscriber
+    std::uint64_t dropped = 0;       ///< messages a slow consumer's policy dropped
+    std::uint64_t slow_disconnects = 0; ///< clients closed by the disconnect policy
+    std::uint64_t refused = 0;       ///< bad topics, oversize payloads, unknown sids: error frames sent
+    std::uint64_t malformed = 0;     ///< connections closed for a malformed frame
+    std::uint64_t accepted = 0;
+    std::size_t connections = 0;
+    std::size_t subscriptions = 0;
+    std::size_t queued_messages = 0; ///< now, in every client's queue together
+    std::size_t queued_bytes = 0;
+};
+
+namespace detail {
+class broker_state;
+}
+
+class broker {
+public:
+    broker(any_listener listener, broker_options options = {}, logger_ptr log = {});
+    ~broker();
+    broker(const broker&) = delete;
+    broker& operator=(const broker&) = delete;
+
+    const std::string& url() const;
+    /// Starts accepting. Call on the listener's executor.
+    void start();
+    /// Stops accepting, closes every client and waits for all of them.
+    asio::awaitable<void> stop();
+    broker_counters counters() const;
+
+private:
+    std::shared_ptr<detail::broker_state> _state;
+};
+
+} // namespace coronet::pubsub

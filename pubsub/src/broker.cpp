@@ -1,0 +1,114 @@
+#include "broker_state.hpp"
+#include "session.hpp"
+
+#include <coronet/transports/accept_next.hpp>
+
+#include <algorithm>
+
+namespace coronet::pubsub {
+
+namespace detail {
+
+broker_state::broker_state(any_listener l, broker_options o, logger_ptr lg)
+    : listener(std::move(l)), options(o), log(lg ? std::move(lg) : make_logger("broker")),
+      tasks(listener.get_executor()), routes(o.limits.topics) {}
+
+asio::awaitable<void> broker_state::accept_loop() {
+    while (auto s = co_await accept_next(listener, *log)) {
+        ++counts.accepted;
+        if (counts.connections >= options.connections_max) {
+            log->warn("{}: connections_max ({}) reached; closing new connection", listener.url(),
+                      options.connections_max);
+            s->close();
+            continue;
+        }
+        tasks.spawn(serve(std::move(*s)));
+    }
+}
+
+asio::awaitable<void> broker_state::serve(any_stream s) {
+    auto self = shared_from_this();
+    auto c = std::make_shared<session>(*this, std::move(s));
+    sessions.push_back(c);
+    ++counts.connections;
+    co_await c->run();
+    --counts.connections;
+    std::erase_if(sessions, [&](auto& w) { return w.expired() || w.lock() == c; });
+}
+
+void broker_state::publish(const wire::publish& p) {
+    ++counts.published;
+    std::shared_ptr<published> body; // built once, for the first recipient
+    routes.route(p.topic, [&](subscription_id id) {
+        auto it = _targets.find(id);
+        if (it == _targets.end()) return;
+        auto& t = it->second;
+        ++t.seq;
+        if (t.to->closing()) return;
+        if (!body) {
+            body = std::make_shared<published>();
+            body->topic = p.topic;
+            body->reply_to = p.reply_to;
+            body->payload.assign(p.payload.begin(), p.payload.end());
+        }
+        if (!t.to->deliver(delivery{body, t.sid, t.seq}, body->bytes())) _overflowed.push_back(t.to);
+    });
+    // Closing unsubscribes, which the router must not see while routing.
+    for (auto* s : _overflowed) {
+        if (s->closing()) continue;
+        ++counts.slow_disconnects;
+        log->warn("broker: {} is too slow (its queue is full); disconnecting it", s->peer());
+        s->close(wire::error{wire::error_code::slow_consumer, "slow consumer: queue full, disconnected"});
+    }
+    _overflowed.clear();
+}
+
+subscription_id broker_state::subscribe(session& s, std::uint32_t sid, std::string_view pattern,
+                                        std::string_view group) {
+    auto id = routes.subscribe(pattern, group);
+    _targets.emplace(id, target{&s, sid});
+    counts.subscriptions = routes.subscriptions();
+    return id;
+}
+
+void broker_state::unsubscribe(subscription_id id) {
+    routes.unsubscribe(id);
+    _targets.erase(id);
+    counts.subscriptions = routes.subscriptions();
+}
+
+} // namespace detail
+
+broker::broker(any_listener listener, broker_options options, logger_ptr log)
+    : _state(std::make_shared<detail::broker_state>(std::move(listener), options, std::move(log))) {
+    if (options.queue_messages_max == 0 || options.queue_bytes_max == 0)
+        throw std::invalid_argument("pubsub::broker: queue limits must be at least 1");
+}
+
+broker::~broker() { _state->listener.close(); }
+
+const std::string& broker::url() const { return _state->listener.url(); }
+
+void broker::start() { _state->tasks.spawn(_state->accept_loop()); }
+
+asio::awaitable<void> broker::stop() {
+    auto state = _state;
+    state->listener.cancel();
+    for (auto& w : state->sessions)
+        if (auto s = w.lock()) s->close();
+    state->tasks.cancel();
+    co_await state->tasks.join();
+    state->listener.close();
+}
+
+broker_counters broker::counters() const {
+    auto c = _state->counts;
+    for (auto& w : _state->sessions)
+        if (auto s = w.lock()) {
+            c.queued_messages += s->queued_messages();
+            c.queued_bytes += s->queued_bytes();
+        }
+    return c;
+}
+
+} // namespace coronet::pubsub

@@ -1,0 +1,63 @@
+#pragma once
+// What the broker's sessions share: the router, which session each
+// subscription id belongs to, and the counters. One executor: no locks.
+
+#include <coronet/pubsub/broker.hpp>
+#include <coronet/pubsub/router.hpp>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace coronet::pubsub::detail {
+
+class session;
+
+/// One publish, shared by every delivery of it.
+struct published {
+    std::string topic;
+    std::string reply_to;
+    std::vector<std::byte> payload;
+    std::size_t bytes() const { return topic.size() + reply_to.size() + payload.size() + 32; }
+};
+
+struct delivery {
+    std::shared_ptr<const published> body;
+    std::uint32_t sid = 0;
+    std::uint64_t seq = 0;
+};
+
+class broker_state : public std::enable_shared_from_this<broker_state> {
+public:
+    broker_state(any_listener l, broker_options o, logger_ptr log);
+
+    asio::awaitable<void> accept_loop();
+    asio::awaitable<void> serve(any_stream s);
+
+    /// Queues `p` to every recipient the router picks.
+    void publish(const wire::publish& p);
+    /// Registers a client's sid; throws std::invalid_argument (bad pattern).
+    subscription_id subscribe(session& s, std::uint32_t sid, std::string_view pattern, std::string_view group);
+    void unsubscribe(subscription_id id);
+
+    any_listener listener;
+    broker_options options;
+    logger_ptr log;
+    task_group tasks;
+    router routes;
+    broker_counters counts;
+    std::vector<std::weak_ptr<session>> sessions;
+
+private:
+    struct target {
+        session* to;
+        std::uint32_t sid;
+        std::uint64_t seq = 0; ///< messages matched so far, delivered or dropped
+    };
+    boost::unordered_flat_map<subscription_id, target> _targets;
+    std::vector<session*> _overflowed; ///< disconnect policy: closed after routing
+};
+
+} // namespace coronet::pubsub::detail

@@ -1,0 +1,189 @@
+#include "session.hpp"
+
+#include <coronet/pubsub/frame_reader.hpp>
+
+#include <coronet/clock.hpp>
+#include <coronet/timer.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace coronet::pubsub::detail {
+
+session::session(broker_state& b, any_stream s)
+    : _b(b), _stream(std::move(s)),
+      _queue(b.options.queue_messages_max, b.options.queue_bytes_max, b.options.default_policy),
+      _wake(_stream.get_executor()), _writer_done(_stream.get_executor()) {
+    try {
+        auto ep = _stream.remote_endpoint();
+        _peer = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    } catch (const std::exception&) {
+        _peer = "client";
+    }
+}
+
+asio::awaitable<void> session::run() {
+    auto self = shared_from_this();
+    _writer_running = true;
+    asio::co_spawn(_stream.get_executor(), write_loop(), [self](std::exception_ptr) {
+        self->_writer_running = false;
+        self->_writer_done.notify_all();
+    });
+    try {
+        co_await read_loop();
+    } catch (const wire::protocol_error& e) {
+        ++_b.counts.malformed;
+        _b.log->warn("broker: {} sent a malformed frame ({}); closing it", _peer, e.what());
+        close(wire::error{wire::error_code::malformed, e.what()});
+    } catch (const std::exception&) {
+        // The stream failed or was cancelled (stop): nothing to tell anyone.
+    }
+    close();
+    for (auto& [sid, id] : _subs) _b.unsubscribe(id);
+    _subs.clear();
+    // The writer gets a second to send its last words; a client that does not
+    // read cannot hold the broker up.
+    auto ex = _stream.get_executor();
+    coronet::timer give_up(ex, clock_of(ex));
+    give_up.expires_at(clock_of(ex).now() + std::chrono::seconds(1));
+    give_up.async_wait([self](boost::system::error_code ec) {
+        if (!ec) self->_stream.cancel();
+    });
+    while (_writer_running) co_await _writer_done.async_wait();
+    give_up.cancel();
+    _stream.close();
+}
+
+asio::awaitable<void> session::read_loop() {
+    wire::frame_reader frames(_b.options.limits);
+    while (!_closing) {
+        while (!_closing)
+            if (auto f = frames.next()) handle(*f);
+            else break;
+        if (_closing) break;
+        _reading = true;
+        auto [ec, n] = co_await _stream.async_read_some(wire::to_buffer(frames.space()), asio::as_tuple(asio::use_awaitable));
+        _reading = false;
+        if (ec == asio::error::eof) {
+            if (frames.partial()) _b.log->info("broker: {} left in the middle of a frame", _peer);
+            co_return;
+        }
+        if (ec) throw boost::system::system_error(ec);
+        frames.commit(n);
+    }
+}
+
+void session::handle(const wire::frame& f) {
+    std::visit(
+        [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, wire::publish>) {
+                if (v.payload.size() > _b.options.limits.payload_max)
+                    return refuse(wire::error_code::too_large,
+                                  fmt::format("payload of {} bytes exceeds {}", v.payload.size(),
+                                              _b.options.limits.payload_max));
+                if (auto e = topic_error(v.topic, _b.options.limits.topics)) return refuse(wire::error_code::bad_topic, *e);
+                if (!v.reply_to.empty())
+                    if (auto e = topic_error(v.reply_to, _b.options.limits.topics))
+                        return refuse(wire::error_code::bad_topic, "reply-to: " + *e);
+                _b.publish(v);
+            } else if constexpr (std::is_same_v<T, wire::sub>) {
+                if (_subs.contains(v.sid))
+                    return refuse(wire::error_code::bad_topic, fmt::format("sid {} is already subscribed", v.sid));
+                if (_subs.size() >= _b.options.subscriptions_per_connection_max)
+                    return refuse(wire::error_code::limit,
+                                  fmt::format("at most {} subscriptions per connection",
+                                              _b.options.subscriptions_per_connection_max));
+                if (auto e = pattern_error(v.pattern, _b.options.limits.topics))
+                    return refuse(wire::error_code::bad_topic, *e);
+                _subs.emplace(v.sid, _b.subscribe(*this, v.sid, v.pattern, v.queue_group));
+            } else if constexpr (std::is_same_v<T, wire::unsub>) {
+                auto it = _subs.find(v.sid);
+                if (it == _subs.end())
+                    return refuse(wire::error_code::unknown_sid, fmt::format("sid {} is not subscribed", v.sid));
+                _b.unsubscribe(it->second);
+                _subs.erase(it);
+            } else if constexpr (std::is_same_v<T, wire::ping>) {
+                reply(wire::pong{});
+            } else if constexpr (std::is_same_v<T, wire::hello>) {
+                if (_hello_seen || !_subs.empty())
+                    throw wire::protocol_error("hello must be the first frame, and only one");
+                auto messages = v.queue_messages ? std::min<std::size_t>(v.queue_messages, _b.options.queue_messages_max)
+                                                 : _b.options.queue_messages_max;
+                auto bytes = v.queue_bytes ? std::min<std::size_t>(v.queue_bytes, _b.options.queue_bytes_max)
+                                           : _b.options.queue_bytes_max;
+                _queue = bounded_queue<delivery>(messages, bytes, v.policy);
+            } else {
+                throw wire::protocol_error("a client may not send that frame (pong, msg or error)");
+            }
+            _hello_seen = true;
+        },
+        f);
+}
+
+void session::reply(const wire::frame& f) {
+    wire::encode(_control, f);
+    _wake.notify_one();
+}
+
+void session::refuse(wire::error_code code, std::string text) {
+    ++_b.counts.refused;
+    reply(wire::error{code, text});
+}
+
+bool session::deliver(delivery d, std::size_t bytes) {
+    auto r = _queue.push(std::move(d), bytes);
+    switch (r) {
+    case push_result::queued: ++_b.counts.delivered; break;
+    case push_result::dropped_oldest: ++_b.counts.delivered; ++_b.counts.dropped; break;
+    case push_result::dropped_newest: ++_b.counts.dropped; break;
+    case push_result::overflow: ++_b.counts.dropped; return false;
+    }
+    _wake.notify_one();
+    return true;
+}
+
+void session::close(std::optional<wire::error> last_words) {
+    if (last_words) {
+        _queue.clear(); // the client is told why; what it did not read is gone with it
+        wire::encode(_control, *last_words);
+    }
+    if (_closing) return;
+    _closing = true;
+    _wake.notify_all();
+    // A pending read is cancelled (and a write with it: a client that is
+    // closed mid-write is one too slow to hear the last words anyway).
+    if (_reading) _stream.cancel();
+}
+
+asio::awaitable<void> session::write_loop() {
+    auto self = shared_from_this();
+    std::vector<std::byte> out;
+    for (;;) {
+        while (_control.empty() && (_queue.empty() || _closing) && !_closing) co_await _wake.async_wait();
+        out.clear();
+        out.swap(_control);
+        // A closing session sends only its control frames (the last words).
+        while (!_closing && !_queue.empty() && out.size() < _b.options.write_batch_bytes) {
+            auto& d = _queue.front();
+            auto& m = *d.body;
+            wire::encode_msg_head(out, d.sid, d.seq, m.topic, m.reply_to, m.payload.size());
+            out.insert(out.end(), m.payload.begin(), m.payload.end());
+            _queue.pop();
+        }
+        if (out.empty()) co_return; // closing, nothing left to say
+        auto [ec, n] = co_await asio::async_write(_stream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            close();
+            co_return;
+        }
+        if (_closing && _control.empty()) co_return;
+    }
+}
+
+} // namespace coronet::pubsub::detail

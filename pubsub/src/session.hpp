@@ -1,0 +1,53 @@
+#pragma once
+// One client of the broker: a reader that parses its frames and a writer that
+// drains its bounded queue, many messages per write.
+
+#include "broker_state.hpp"
+
+#include <coronet/pubsub/bounded_queue.hpp>
+#include <coronet/transports/any_stream.hpp>
+#include <coronet/waiters.hpp>
+
+#include <optional>
+
+namespace coronet::pubsub::detail {
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(broker_state& b, any_stream s);
+
+    /// Until the client leaves or is closed; never throws.
+    asio::awaitable<void> run();
+    /// Queues one message under the client's policy; false: the policy is
+    /// disconnect and the queue is full (the caller closes it after routing).
+    bool deliver(delivery d, std::size_t bytes);
+    /// Stops reading; the writer sends `last_words` (if any) and what is
+    /// queued before it, within a second, then the stream closes.
+    void close(std::optional<wire::error> last_words = std::nullopt);
+    bool closing() const { return _closing; }
+    const std::string& peer() const { return _peer; }
+    std::size_t queued_messages() const { return _queue.size(); }
+    std::size_t queued_bytes() const { return _queue.bytes(); }
+
+private:
+    asio::awaitable<void> read_loop();
+    asio::awaitable<void> write_loop();
+    void handle(const wire::frame& f);
+    void reply(const wire::frame& f);
+    void refuse(wire::error_code code, std::string text);
+
+    broker_state& _b;
+    any_stream _stream;
+    std::string _peer;
+    bounded_queue<delivery> _queue;
+    boost::unordered_flat_map<std::uint32_t, subscription_id> _subs;
+    std::vector<std::byte> _control; ///< pongs and errors, sent before queued messages
+    waiters _wake;
+    waiters _writer_done;
+    bool _writer_running = false;
+    bool _hello_seen = false;
+    bool _closing = false;
+    bool _reading = false;
+};
+
+} // namespace coronet::pubsub::detail
