@@ -46,3 +46,50 @@ asio::awaitable<bool> eventually(Pred done, std::chrono::milliseconds bound = st
 }
 
 } // namespace coronet::test
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <thread>
+
+namespace coronet::test {
+
+/// A broker on its own thread, for tests whose clients block (raw_client).
+class broker_thread {
+public:
+    explicit broker_thread(pubsub::broker_options o = {}) {
+        _broker.emplace(listen(_io.get_executor(), loopback("tcp")), o);
+        _broker->start();
+        _thread = std::thread([this] { _io.run(); });
+    }
+    ~broker_thread() {
+        auto stop = [this]() -> asio::awaitable<void> { co_await _broker->stop(); };
+        asio::co_spawn(_io, stop(), asio::use_future).get();
+        _io.stop();
+        _thread.join();
+    }
+    const std::string& url() const { return _broker->url(); }
+    /// Read on the broker's thread.
+    pubsub::broker_counters counters() {
+        auto read = [this]() -> asio::awaitable<pubsub::broker_counters> { co_return _broker->counters(); };
+        return asio::co_spawn(_io, read(), asio::use_future).get();
+    }
+    /// Polls counters() until `done` or 10 s; false if it gave up.
+    template <class Pred>
+    bool wait_for(Pred done) {
+        for (int i = 0; i < 5000; ++i) {
+            if (done(counters())) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return false;
+    }
+
+private:
+    asio::io_context _io;
+    asio::executor_work_guard<asio::io_context::executor_type> _work{_io.get_executor()};
+    std::optional<pubsub::broker> _broker;
+    std::thread _thread;
+};
+
+} // namespace coronet::test
