@@ -16,6 +16,8 @@ struct global_options {
 void add_echo_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 /// Registers `bench transports` and `bench rpc`.
 void add_bench_command(CLI::App& app, const global_options& g, std::function<int()>& run);
+/// Registers `broker serve|pub|sub`.
+void add_broker_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 /// Registers `demo`, the README's main job.
 void add_demo_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 
