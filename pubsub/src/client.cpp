@@ -1,6 +1,9 @@
 #include "client_state.hpp"
 
+#include <coronet/timer.hpp>
 #include <coronet/transports/endpoint.hpp>
+
+#include <boost/asio/this_coro.hpp>
 
 #include <fmt/format.h>
 
@@ -22,6 +25,28 @@ asio::awaitable<message> subscription::next() {
         if (!s->active) throw broker_error(wire::error_code::unknown_sid, "subscription " + s->pattern + " was ended");
         co_await s->ready.async_wait();
     }
+}
+
+asio::awaitable<std::optional<message>> subscription::next_for(duration timeout) {
+    if (!_s) throw std::logic_error("pubsub: next_for() on an empty subscription");
+    auto s = _s;
+    auto ex = co_await asio::this_coro::executor;
+    auto expired = std::make_shared<bool>(false);
+    coronet::timer t(ex, clock_of(ex));
+    t.expires_at(clock_of(ex).now() + timeout);
+    t.async_wait([s, expired](boost::system::error_code ec) {
+        if (ec) return;
+        *expired = true;
+        s->ready.notify_all();
+    });
+    while (s->buffer.empty() && !*expired) {
+        auto owner = s->owner.lock();
+        if (!owner || owner->closed || !s->active) break; // next() says why
+        co_await s->ready.async_wait();
+    }
+    t.cancel();
+    if (s->buffer.empty() && *expired) co_return std::nullopt;
+    co_return co_await next();
 }
 
 std::uint64_t subscription::missed() const { return _s ? _s->missed : 0; }

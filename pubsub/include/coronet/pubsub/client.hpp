@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,8 @@ public:
     /// The next message; throws broker_error once the connection has ended
     /// and every received message was taken.
     asio::awaitable<message> next();
+    /// next(), or nothing once `timeout` has passed without a message.
+    asio::awaitable<std::optional<message>> next_for(duration timeout);
     /// Messages lost before reaching next(): sequence gaps (the broker dropped
     /// them for a slow consumer) plus any this side's buffer dropped.
     std::uint64_t missed() const;
