@@ -15,7 +15,7 @@ namespace {
 std::vector<std::byte> frame_with_body(std::uint32_t length, std::vector<std::uint8_t> body) {
     std::vector<std::byte> out(4 + body.size());
     std::memcpy(out.data(), &length, 4);
-    std::memcpy(out.data() + 4, body.data(), body.size());
+    if (!body.empty()) std::memcpy(out.data() + 4, body.data(), body.size());
     return out;
 }
 
