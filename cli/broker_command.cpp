@@ -3,6 +3,7 @@
 
 #include <coronet/pubsub/broker.hpp>
 #include <coronet/pubsub/client.hpp>
+#include <coronet/pubsub/gateway.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/until_cancelled.hpp>
 #include <coronet/transports/endpoint.hpp>
@@ -10,6 +11,7 @@
 #include <fmt/core.h>
 
 #include <iostream>
+#include <optional>
 
 namespace coronet::cli {
 
@@ -19,10 +21,16 @@ constexpr const char* default_url = "tcp://127.0.0.1:4222";
 
 struct serve_options {
     std::string url = default_url;
+    std::string http; ///< also serve the HTTP/WebSocket gateway here (host:port)
     std::size_t queue_messages = 65'536;
     std::size_t queue_bytes = 64u << 20;
     std::string policy = "drop-oldest";
     std::size_t payload_max = 1u << 20;
+};
+
+struct gateway_command_options {
+    std::string broker = default_url;
+    std::string http = "127.0.0.1:8080";
 };
 
 struct pub_options {
@@ -46,6 +54,22 @@ pubsub::overflow_policy policy_of(const std::string& s) {
     return *p;
 }
 
+asio::ip::tcp::endpoint http_endpoint(const std::string& hostport) {
+    auto colon = hostport.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("--http wants host:port, got '" + hostport + "'");
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(hostport.substr(0, colon), ec);
+    if (ec) throw std::invalid_argument("--http: '" + hostport.substr(0, colon) + "' is not an IP address");
+    int port = 0;
+    try {
+        port = std::stoi(hostport.substr(colon + 1));
+    } catch (const std::exception&) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535) throw std::invalid_argument("--http: bad port in '" + hostport + "'");
+    return {address, static_cast<unsigned short>(port)};
+}
+
 runtime make_runtime(const global_options& g) {
     runtime_options ro;
     ro.log = make_logger("coronet", parse_log_level(g.log_level));
@@ -59,16 +83,46 @@ int serve(const serve_options& o, const global_options& g) {
     bo.default_policy = policy_of(o.policy);
     bo.limits.payload_max = o.payload_max;
     auto rt = make_runtime(g);
-    rt.spawn([](runtime& rt, std::string url, pubsub::broker_options bo) -> asio::awaitable<void> {
-        pubsub::broker b(listen(co_await asio::this_coro::executor, url), bo, rt.log());
+    std::optional<asio::ip::tcp::endpoint> http;
+    if (!o.http.empty()) http = http_endpoint(o.http);
+    rt.spawn([](runtime& rt, std::string url, pubsub::broker_options bo,
+                std::optional<asio::ip::tcp::endpoint> http) -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        pubsub::broker b(listen(ex, url), bo, rt.log());
         b.start();
         rt.log()->info("broker listening on {} (Ctrl-C stops)", b.url());
+        std::optional<pubsub::gateway> gw;
+        if (http) {
+            pubsub::gateway_options go;
+            go.broker_url = b.url();
+            go.client.limits = bo.limits;
+            gw.emplace(ex, *http, go, rt.log());
+            gw->start();
+            rt.log()->info("gateway on {} (WebSocket {}/ws, POST {}/publish/<topic>)", gw->url(), gw->url(), gw->url());
+        }
         co_await until_cancelled();
+        if (gw) co_await gw->stop();
         co_await b.stop();
         auto c = b.counters();
         rt.log()->info("broker stopped: {} published, {} delivered, {} dropped, {} slow consumers disconnected",
                        c.published, c.delivered, c.dropped, c.slow_disconnects);
-    }(rt, o.url, bo));
+    }(rt, o.url, bo, http));
+    rt.run();
+    return 0;
+}
+
+int gateway(const gateway_command_options& o, const global_options& g) {
+    auto http = http_endpoint(o.http);
+    auto rt = make_runtime(g);
+    rt.spawn([](runtime& rt, gateway_command_options o, asio::ip::tcp::endpoint http) -> asio::awaitable<void> {
+        pubsub::gateway_options go;
+        go.broker_url = o.broker;
+        pubsub::gateway gw(co_await asio::this_coro::executor, http, go, rt.log());
+        gw.start();
+        rt.log()->info("gateway on {} for broker {} (Ctrl-C stops)", gw.url(), o.broker);
+        co_await until_cancelled();
+        co_await gw.stop();
+    }(rt, o, http));
     rt.run();
     return 0;
 }
@@ -128,7 +182,14 @@ void add_broker_command(CLI::App& app, const global_options& g, std::function<in
     s->add_option("--payload-max", so->payload_max, "largest payload accepted, bytes")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20));
+    s->add_option("--http", so->http, "also serve the HTTP/WebSocket gateway on host:port (e.g. 127.0.0.1:8080)");
     s->callback([&run, so, &g] { run = [so, &g] { return serve(*so, g); }; });
+
+    auto go = std::make_shared<gateway_command_options>();
+    auto* gwc = broker->add_subcommand("gateway", "HTTP/WebSocket gateway to a running broker, until Ctrl-C");
+    gwc->add_option("--broker", go->broker, "broker URL")->capture_default_str();
+    gwc->add_option("--http", go->http, "host:port to serve HTTP and WebSocket on")->capture_default_str();
+    gwc->callback([&run, go, &g] { run = [go, &g] { return gateway(*go, g); }; });
 
     auto po = std::make_shared<pub_options>();
     auto* p = broker->add_subcommand("pub", "publish messages to a topic");
