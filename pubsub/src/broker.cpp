@@ -3,6 +3,8 @@
 
 #include <coronet/transports/accept_next.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace coronet::pubsub {
@@ -39,19 +41,31 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
 void broker_state::publish(const wire::publish& p) {
     ++counts.published;
     std::shared_ptr<published> body; // built once, for the first recipient
-    routes.route(p.topic, [&](subscription_id id) {
-        auto it = _targets.find(id);
-        if (it == _targets.end()) return;
-        auto& t = it->second;
-        ++t.seq;
-        if (t.to->closing()) return;
+    auto shared_body = [&] {
         if (!body) {
             body = std::make_shared<published>();
             body->topic = p.topic;
             body->reply_to = p.reply_to;
             body->payload.assign(p.payload.begin(), p.payload.end());
         }
-        if (!t.to->deliver(delivery{body, t.sid, t.seq}, body->bytes())) _overflowed.push_back(t.to);
+        return body;
+    };
+    routes.route(p.topic, [&](subscription_id id) {
+        if (auto d = _durable_ids.find(id); d != _durable_ids.end()) {
+            auto& dur = *d->second;
+            delivery m{shared_body(), dur.sid, ++dur.seq};
+            if (dur.pending.push(m, body->bytes()) != push_result::queued) ++counts.dropped;
+            if (dur.attached && !dur.attached->closing() && !dur.attached->deliver(m, body->bytes()))
+                _overflowed.push_back(dur.attached);
+            return;
+        }
+        auto it = _targets.find(id);
+        if (it == _targets.end()) return;
+        auto& t = it->second;
+        ++t.seq;
+        if (t.to->closing()) return;
+        delivery m{shared_body(), t.sid, t.seq}; // before body->bytes(): arguments have no order
+        if (!t.to->deliver(std::move(m), body->bytes())) _overflowed.push_back(t.to);
     });
     // Closing unsubscribes, which the router must not see while routing.
     for (auto* s : _overflowed) {
@@ -69,6 +83,69 @@ subscription_id broker_state::subscribe(session& s, std::uint32_t sid, std::stri
     _targets.emplace(id, target{&s, sid});
     counts.subscriptions = routes.subscriptions();
     return id;
+}
+
+std::optional<broker_state::refusal> broker_state::attach_durable(session& s, std::uint32_t sid, std::string_view pattern,
+                                                        std::string_view name) {
+    auto it = _durables.find(std::string(name));
+    if (it == _durables.end()) {
+        if (_durables.size() >= options.durables_max)
+            return refusal{wire::error_code::limit, fmt::format("at most {} durable subscriptions", options.durables_max)};
+        auto id = routes.subscribe(pattern);
+        auto d = std::make_unique<durable>(std::string(name), std::string(pattern), id, options);
+        _durable_ids.emplace(id, d.get());
+        it = _durables.emplace(std::string(name), std::move(d)).first;
+        counts.durables = _durables.size();
+        counts.subscriptions = routes.subscriptions();
+    }
+    auto& d = *it->second;
+    if (d.attached && d.attached != &s)
+        return refusal{wire::error_code::in_use, fmt::format("durable {} is in use by another connection", name)};
+    if (d.pattern != pattern)
+        return refusal{wire::error_code::bad_topic, fmt::format("durable {} subscribes to {}, not {}", name, d.pattern, pattern)};
+    d.attached = &s;
+    d.sid = sid;
+    // Everything not acknowledged goes again, oldest first, with its seq.
+    bool room = true;
+    d.pending.for_each([&](const delivery& m, std::size_t bytes) {
+        if (!room) return;
+        auto again = m;
+        again.sid = sid;
+        ++counts.redelivered;
+        room = s.deliver(std::move(again), bytes);
+    });
+    if (!room) { // its own queue is smaller than what it left behind, and the policy is disconnect
+        ++counts.slow_disconnects;
+        s.close(wire::error{wire::error_code::slow_consumer, "slow consumer: durable backlog exceeds the queue"});
+    }
+    return std::nullopt;
+}
+
+void broker_state::detach_durable(std::string_view name) {
+    if (auto it = _durables.find(std::string(name)); it != _durables.end()) it->second->attached = nullptr;
+}
+
+void broker_state::ack_durable(std::string_view name, std::uint64_t seq) {
+    auto it = _durables.find(std::string(name));
+    if (it == _durables.end()) return;
+    auto& pending = it->second->pending;
+    while (!pending.empty() && pending.front().seq <= seq) pending.pop();
+}
+
+void broker_state::remove_durable(std::string_view name) {
+    auto it = _durables.find(std::string(name));
+    if (it == _durables.end()) return;
+    routes.unsubscribe(it->second->id);
+    _durable_ids.erase(it->second->id);
+    _durables.erase(it);
+    counts.durables = _durables.size();
+    counts.subscriptions = routes.subscriptions();
+}
+
+std::size_t broker_state::durable_pending() const {
+    std::size_t n = 0;
+    for (auto& [name, d] : _durables) n += d->pending.size();
+    return n;
 }
 
 void broker_state::unsubscribe(subscription_id id) {
@@ -103,6 +180,7 @@ asio::awaitable<void> broker::stop() {
 
 broker_counters broker::counters() const {
     auto c = _state->counts;
+    c.durable_pending = _state->durable_pending();
     for (auto& w : _state->sessions)
         if (auto s = w.lock()) {
             c.queued_messages += s->queued_messages();

@@ -2,12 +2,14 @@
 // What the broker's sessions share: the router, which session each
 // subscription id belongs to, and the counters. One executor: no locks.
 
+#include <coronet/pubsub/bounded_queue.hpp>
 #include <coronet/pubsub/broker.hpp>
 #include <coronet/pubsub/router.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,36 @@ public:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> serve(any_stream s);
 
-    /// Queues `p` to every recipient the router picks.
+    /// Queues `p` to every recipient the router picks, and stores it in
+    /// every durable subscription it matches.
     void publish(const wire::publish& p);
+
+    /// At-least-once. A durable subscription outlives its subscriber: it stays
+    /// in the router and keeps what was not acknowledged, bounded.
+    struct durable {
+        durable(std::string n, std::string p, subscription_id i, const broker_options& o)
+            : name(std::move(n)), pattern(std::move(p)), id(i),
+              pending(o.durable_messages_max, o.durable_bytes_max, overflow_policy::drop_oldest) {}
+        std::string name;
+        std::string pattern;
+        subscription_id id;
+        session* attached = nullptr;
+        std::uint32_t sid = 0;  ///< the attached session's
+        std::uint64_t seq = 0;  ///< of the last message stored
+        bounded_queue<delivery> pending; ///< unacknowledged, oldest first
+    };
+    struct refusal {
+        wire::error_code code;
+        std::string text;
+    };
+    /// Attaches `s` (as `sid`) to the durable `name`, creating it if new, and
+    /// queues everything it holds to `s` again. Returns an error to refuse.
+    std::optional<refusal> attach_durable(session& s, std::uint32_t sid, std::string_view pattern,
+                                             std::string_view name);
+    void detach_durable(std::string_view name);
+    void ack_durable(std::string_view name, std::uint64_t seq);
+    void remove_durable(std::string_view name);
+    std::size_t durable_pending() const;
     /// Registers a client's sid; throws std::invalid_argument (bad pattern).
     subscription_id subscribe(session& s, std::uint32_t sid, std::string_view pattern, std::string_view group);
     void unsubscribe(subscription_id id);
@@ -57,6 +87,8 @@ private:
         std::uint64_t seq = 0; ///< messages matched so far, delivered or dropped
     };
     boost::unordered_flat_map<subscription_id, target> _targets;
+    boost::unordered_flat_map<std::string, std::unique_ptr<durable>> _durables;
+    boost::unordered_flat_map<subscription_id, durable*> _durable_ids;
     std::vector<session*> _overflowed; ///< disconnect policy: closed after routing
 };
 

@@ -56,6 +56,14 @@ const std::string& subscription::pattern() const {
     return _s ? _s->pattern : none;
 }
 
+void subscription::ack(const message& m) {
+    if (!_s) throw std::logic_error("pubsub: ack on an empty subscription");
+    if (!_s->durable) throw std::logic_error("pubsub: ack on a subscription that is not durable");
+    if (auto owner = _s->owner.lock(); owner && !owner->closed) owner->send(wire::ack{_s->sid, m.seq});
+}
+
+bool subscription::durable() const { return _s && _s->durable; }
+
 void subscription::unsubscribe() {
     if (!_s) return;
     if (auto owner = _s->owner.lock()) owner->remove_subscription(_s->sid);
@@ -98,8 +106,39 @@ asio::awaitable<void> client::publish(std::string_view topic, std::span<const st
 asio::awaitable<subscription> client::subscribe(std::string_view pattern, std::string_view queue_group) {
     if (!_s) throw std::logic_error("pubsub: subscribe on an empty client");
     auto s = _s;
+    auto before = s->refusals;
     auto sub = s->add_subscription(pattern, queue_group);
     co_await s->flush();
+    if (s->refusals != before) { // refused: the broker said why before its pong
+        s->remove_subscription(sub->sid, false);
+        throw broker_error(s->last_refusal_code, s->last_refusal);
+    }
+    co_return subscription(std::move(sub));
+}
+
+asio::awaitable<void> client::publish_confirmed(std::string_view topic, std::span<const std::byte> payload,
+                                                duration timeout) {
+    if (!_s) throw std::logic_error("pubsub: publish_confirmed on an empty client");
+    auto s = _s;
+    const auto& l = s->options.limits;
+    if (auto e = topic_error(topic, l.topics)) throw broker_error(wire::error_code::bad_topic, *e);
+    if (payload.size() > l.payload_max)
+        throw broker_error(wire::error_code::too_large,
+                           fmt::format("payload of {} bytes exceeds {}", payload.size(), l.payload_max));
+    co_await s->publish_confirmed(topic, payload, timeout);
+}
+
+asio::awaitable<subscription> client::subscribe_durable(std::string_view pattern, std::string_view durable_name) {
+    if (!_s) throw std::logic_error("pubsub: subscribe_durable on an empty client");
+    if (durable_name.empty()) throw broker_error(wire::error_code::bad_topic, "a durable subscription needs a name");
+    auto s = _s;
+    auto before = s->refusals;
+    auto sub = s->add_subscription(pattern, {}, durable_name);
+    co_await s->flush();
+    if (s->refusals != before) { // e.g. the name is in use elsewhere
+        s->remove_subscription(sub->sid, false);
+        throw broker_error(s->last_refusal_code, s->last_refusal);
+    }
     co_return subscription(std::move(sub));
 }
 

@@ -58,24 +58,64 @@ asio::awaitable<void> client_state::flush() {
     check_open();
 }
 
-std::shared_ptr<subscription_state> client_state::add_subscription(std::string_view pattern, std::string_view group) {
+std::shared_ptr<subscription_state> client_state::add_subscription(std::string_view pattern, std::string_view group,
+                                                                   std::string_view durable) {
     check_open();
     if (auto e = pattern_error(pattern, options.limits.topics)) throw broker_error(wire::error_code::bad_topic, *e);
     auto sid = _next_sid++;
     auto s = std::make_shared<subscription_state>(stream.get_executor(), sid, std::string(pattern),
                                                   options.subscription_buffer);
     s->owner = weak_from_this();
+    s->durable = !durable.empty();
     _subs.emplace(sid, s);
-    send(wire::sub{sid, pattern, group});
+    if (s->durable) send(wire::sub_durable{sid, pattern, durable});
+    else send(wire::sub{sid, pattern, group});
     return s;
 }
 
-void client_state::remove_subscription(std::uint32_t sid) {
+asio::awaitable<void> client_state::publish_confirmed(std::string_view topic, std::span<const std::byte> payload,
+                                                      duration timeout) {
+    auto self = shared_from_this();
+    co_await wait_for_room();
+    auto id = ++_next_pub_id;
+    confirmation c{std::nullopt, {}, false, waiters(stream.get_executor())};
+    _confirmations.emplace(id, &c);
+    struct forget {
+        client_state& s;
+        std::uint32_t id;
+        ~forget() { s._confirmations.erase(id); }
+    } guard{*this, id};
+    send(wire::publish_confirmed{id, topic, {}, payload});
+    auto ex = stream.get_executor();
+    coronet::timer t(ex, clock_of(ex));
+    t.expires_at(clock_of(ex).now() + timeout);
+    t.async_wait([&c](boost::system::error_code ec) {
+        if (ec) return;
+        c.timed_out = true;
+        c.done.notify_all();
+    });
+    while (!c.code && !c.timed_out && !closed) co_await c.done.async_wait();
+    t.cancel();
+    if (c.code && *c.code == wire::error_code{}) co_return;
+    if (c.code) throw broker_error(*c.code, c.text);
+    check_open();
+    throw broker_error(wire::error_code::limit, fmt::format("no confirmation for a publish to {} within the timeout", topic));
+}
+
+void client_state::on_puback(const wire::puback& p) {
+    auto it = _confirmations.find(p.pub_id);
+    if (it == _confirmations.end()) return; // given up on already
+    it->second->code = p.code;
+    it->second->text = std::string(p.text);
+    it->second->done.notify_all();
+}
+
+void client_state::remove_subscription(std::uint32_t sid, bool tell_broker) {
     auto it = _subs.find(sid);
     if (it == _subs.end()) return;
     it->second->active = false;
     _subs.erase(it);
-    if (!closed) send(wire::unsub{sid});
+    if (tell_broker && !closed) send(wire::unsub{sid});
 }
 
 asio::awaitable<message> client_state::request(std::string_view topic, std::span<const std::byte> payload,
@@ -120,6 +160,7 @@ void client_state::close(std::string reason) {
     _pong.notify_all();
     for (auto& [sid, s] : _subs) s->ready.notify_all();
     for (auto& [id, p] : _requests) p->done.notify_all();
+    for (auto& [id, c] : _confirmations) c->done.notify_all();
 }
 
 asio::awaitable<void> client_state::read_loop() {
@@ -133,6 +174,7 @@ asio::awaitable<void> client_state::read_loop() {
                     ++_pongs;
                     _pong.notify_all();
                 } else if (auto* e = std::get_if<wire::error>(&*f)) on_error(*e);
+                else if (auto* p = std::get_if<wire::puback>(&*f)) on_puback(*p);
                 else throw wire::protocol_error("the broker sent a frame only clients send");
             }
             auto [ec, n] = co_await stream.async_read_some(wire::to_buffer(frames.space()), asio::as_tuple(asio::use_awaitable));
@@ -159,7 +201,9 @@ void client_state::on_message(const wire::msg& m) {
     auto it = _subs.find(m.sid);
     if (it == _subs.end()) return; // unsubscribed meanwhile
     auto& s = *it->second;
-    if (m.seq > s.last_seq + 1) s.missed += m.seq - s.last_seq - 1;
+    // A durable subscription starts where its last subscriber's acks left
+    // off: its first seq is not a gap.
+    if (m.seq > s.last_seq + 1 && !(s.durable && s.last_seq == 0)) s.missed += m.seq - s.last_seq - 1;
     s.last_seq = m.seq;
     if (s.buffer.size() >= s.buffer_max) {
         s.buffer.pop_front();
@@ -170,6 +214,9 @@ void client_state::on_message(const wire::msg& m) {
 }
 
 void client_state::on_error(const wire::error& e) {
+    ++refusals;
+    last_refusal_code = e.code;
+    last_refusal = std::string(e.text);
     if (e.code == wire::error_code::slow_consumer || e.code == wire::error_code::malformed)
         close(fmt::format("the broker closed the connection: {}", e.text));
     // Other refusals concern a request that was checked here first; one the

@@ -26,6 +26,7 @@ struct subscription_state {
     std::uint64_t missed = 0;
     waiters ready;
     bool active = true;
+    bool durable = false;
 };
 
 class client_state : public std::enable_shared_from_this<client_state> {
@@ -36,8 +37,12 @@ public:
     void send(const wire::frame& f);
     asio::awaitable<void> wait_for_room();
     asio::awaitable<void> flush();
-    std::shared_ptr<subscription_state> add_subscription(std::string_view pattern, std::string_view group);
-    void remove_subscription(std::uint32_t sid);
+    std::shared_ptr<subscription_state> add_subscription(std::string_view pattern, std::string_view group,
+                                                         std::string_view durable = {});
+    asio::awaitable<void> publish_confirmed(std::string_view topic, std::span<const std::byte> payload,
+                                            duration timeout);
+    /// `tell_broker`: send unsub (not for one the broker refused).
+    void remove_subscription(std::uint32_t sid, bool tell_broker = true);
     asio::awaitable<message> request(std::string_view topic, std::span<const std::byte> payload, duration timeout);
     void close(std::string reason);
     /// Throws broker_error if the connection has ended.
@@ -45,6 +50,11 @@ public:
 
     any_stream stream;
     client_options options;
+    /// Error frames the broker sent (refusals); subscribe() compares the
+    /// count across its round trip to report a refusal of its own request.
+    std::uint64_t refusals = 0;
+    wire::error_code last_refusal_code{};
+    std::string last_refusal;
     bool closed = false;
     std::string close_reason;
 
@@ -69,6 +79,16 @@ private:
         bool timed_out = false;
         waiters done;
     };
+    struct confirmation {
+        std::optional<wire::error_code> code; ///< set when the puback came
+        std::string text;
+        bool timed_out = false;
+        waiters done;
+    };
+    std::uint32_t _next_pub_id = 0;
+    boost::unordered_flat_map<std::uint32_t, confirmation*> _confirmations;
+    void on_puback(const wire::puback& p);
+
     std::string _inbox;
     std::uint64_t _next_request = 0;
     boost::unordered_flat_map<std::uint64_t, pending*> _requests;

@@ -46,6 +46,8 @@ asio::awaitable<void> session::run() {
     close();
     for (auto& [sid, id] : _subs) _b.unsubscribe(id);
     _subs.clear();
+    for (auto& [sid, name] : _durables) _b.detach_durable(name); // kept for the next subscriber
+    _durables.clear();
     // The writer gets a second to send its last words; a client that does not
     // read cannot hold the broker up.
     auto ex = _stream.get_executor();
@@ -83,17 +85,34 @@ void session::handle(const wire::frame& f) {
         [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, wire::publish>) {
-                if (v.payload.size() > _b.options.limits.payload_max)
-                    return refuse(wire::error_code::too_large,
-                                  fmt::format("payload of {} bytes exceeds {}", v.payload.size(),
-                                              _b.options.limits.payload_max));
-                if (auto e = topic_error(v.topic, _b.options.limits.topics)) return refuse(wire::error_code::bad_topic, *e);
-                if (!v.reply_to.empty())
-                    if (auto e = topic_error(v.reply_to, _b.options.limits.topics))
-                        return refuse(wire::error_code::bad_topic, "reply-to: " + *e);
+                if (auto e = publish_error(v.topic, v.reply_to, v.payload)) return refuse(e->code, std::string(e->text));
                 _b.publish(v);
+            } else if constexpr (std::is_same_v<T, wire::publish_confirmed>) {
+                if (auto e = publish_error(v.topic, v.reply_to, v.payload)) {
+                    ++_b.counts.refused;
+                    return reply(wire::puback{v.pub_id, e->code, e->text});
+                }
+                _b.publish(wire::publish{v.topic, v.reply_to, v.payload});
+                ++_b.counts.confirmed;
+                reply(wire::puback{v.pub_id, {}, {}});
+            } else if constexpr (std::is_same_v<T, wire::sub_durable>) {
+                if (_subs.contains(v.sid) || _durables.contains(v.sid))
+                    return refuse(wire::error_code::bad_topic, fmt::format("sid {} is already subscribed", v.sid));
+                if (auto e = pattern_error(v.pattern, _b.options.limits.topics))
+                    return refuse(wire::error_code::bad_topic, *e);
+                if (v.durable.empty()) return refuse(wire::error_code::bad_topic, "a durable subscription needs a name");
+                for (auto& [sid, name] : _durables)
+                    if (name == v.durable)
+                        return refuse(wire::error_code::in_use, fmt::format("durable {} is already attached here", name));
+                if (auto e = _b.attach_durable(*this, v.sid, v.pattern, v.durable)) return refuse(e->code, e->text);
+                _durables.emplace(v.sid, std::string(v.durable));
+            } else if constexpr (std::is_same_v<T, wire::ack>) {
+                auto it = _durables.find(v.sid);
+                if (it == _durables.end())
+                    return refuse(wire::error_code::unknown_sid, fmt::format("sid {} is not a durable subscription", v.sid));
+                _b.ack_durable(it->second, v.seq);
             } else if constexpr (std::is_same_v<T, wire::sub>) {
-                if (_subs.contains(v.sid))
+                if (_subs.contains(v.sid) || _durables.contains(v.sid))
                     return refuse(wire::error_code::bad_topic, fmt::format("sid {} is already subscribed", v.sid));
                 if (_subs.size() >= _b.options.subscriptions_per_connection_max)
                     return refuse(wire::error_code::limit,
@@ -103,6 +122,11 @@ void session::handle(const wire::frame& f) {
                     return refuse(wire::error_code::bad_topic, *e);
                 _subs.emplace(v.sid, _b.subscribe(*this, v.sid, v.pattern, v.queue_group));
             } else if constexpr (std::is_same_v<T, wire::unsub>) {
+                if (auto d = _durables.find(v.sid); d != _durables.end()) { // ends the durable itself
+                    _b.remove_durable(d->second);
+                    _durables.erase(d);
+                    return;
+                }
                 auto it = _subs.find(v.sid);
                 if (it == _subs.end())
                     return refuse(wire::error_code::unknown_sid, fmt::format("sid {} is not subscribed", v.sid));
@@ -124,6 +148,25 @@ void session::handle(const wire::frame& f) {
             _hello_seen = true;
         },
         f);
+}
+
+std::optional<wire::error> session::publish_error(std::string_view topic, std::string_view reply_to,
+                                                 std::span<const std::byte> payload) {
+    const auto& l = _b.options.limits;
+    if (payload.size() > l.payload_max) {
+        _error_text = fmt::format("payload of {} bytes exceeds {}", payload.size(), l.payload_max);
+        return wire::error{wire::error_code::too_large, _error_text};
+    }
+    if (auto e = topic_error(topic, l.topics)) {
+        _error_text = *e;
+        return wire::error{wire::error_code::bad_topic, _error_text};
+    }
+    if (!reply_to.empty())
+        if (auto e = topic_error(reply_to, l.topics)) {
+            _error_text = "reply-to: " + *e;
+            return wire::error{wire::error_code::bad_topic, _error_text};
+        }
+    return std::nullopt;
 }
 
 void session::reply(const wire::frame& f) {

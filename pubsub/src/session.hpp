@@ -35,12 +35,17 @@ private:
     void handle(const wire::frame& f);
     void reply(const wire::frame& f);
     void refuse(wire::error_code code, std::string text);
+    /// Why a publish is refused (its text lives in _error_text), if it is.
+    std::optional<wire::error> publish_error(std::string_view topic, std::string_view reply_to,
+                                             std::span<const std::byte> payload);
+    std::string _error_text;
 
     broker_state& _b;
     any_stream _stream;
     std::string _peer;
     bounded_queue<delivery> _queue;
     boost::unordered_flat_map<std::uint32_t, subscription_id> _subs;
+    boost::unordered_flat_map<std::uint32_t, std::string> _durables; ///< sid -> durable name
     std::vector<std::byte> _control; ///< pongs and errors, sent before queued messages
     waiters _wake;
     waiters _writer_done;

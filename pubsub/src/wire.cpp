@@ -128,6 +128,37 @@ frame decode(std::span<const std::byte> body) {
         r.end("unsub");
         return u;
     }
+    case op::publish_confirmed: {
+        publish_confirmed p;
+        p.pub_id = r.integer<std::uint32_t>("pub_id");
+        p.topic = r.string("topic");
+        p.reply_to = r.string("reply_to");
+        p.payload = r.rest();
+        return p;
+    }
+    case op::sub_durable: {
+        sub_durable s;
+        s.sid = r.integer<std::uint32_t>("sid");
+        s.pattern = r.string("pattern");
+        s.durable = r.string("durable name");
+        r.end("sub_durable");
+        return s;
+    }
+    case op::ack: {
+        ack a;
+        a.sid = r.integer<std::uint32_t>("sid");
+        a.seq = r.integer<std::uint64_t>("seq");
+        r.end("ack");
+        return a;
+    }
+    case op::puback: {
+        puback p;
+        p.pub_id = r.integer<std::uint32_t>("pub_id");
+        p.code = static_cast<error_code>(r.integer<std::uint16_t>("code"));
+        p.text = r.string("text");
+        r.end("puback");
+        return p;
+    }
     case op::ping: r.end("ping"); return ping{};
     case op::pong: r.end("pong"); return pong{};
     case op::msg: {
@@ -173,6 +204,30 @@ void encode(std::vector<std::byte>& out, const frame& f) {
                     put_string(out, v.queue_group);
                 });
             else if constexpr (std::is_same_v<T, unsub>) framed(out, op::unsub, [&] { put(out, v.sid); });
+            else if constexpr (std::is_same_v<T, publish_confirmed>)
+                framed(out, op::publish_confirmed, [&] {
+                    put(out, v.pub_id);
+                    put_string(out, v.topic);
+                    put_string(out, v.reply_to);
+                    put_bytes(out, v.payload);
+                });
+            else if constexpr (std::is_same_v<T, sub_durable>)
+                framed(out, op::sub_durable, [&] {
+                    put(out, v.sid);
+                    put_string(out, v.pattern);
+                    put_string(out, v.durable);
+                });
+            else if constexpr (std::is_same_v<T, ack>)
+                framed(out, op::ack, [&] {
+                    put(out, v.sid);
+                    put(out, v.seq);
+                });
+            else if constexpr (std::is_same_v<T, puback>)
+                framed(out, op::puback, [&] {
+                    put(out, v.pub_id);
+                    put(out, static_cast<std::uint16_t>(v.code));
+                    put_string(out, v.text.substr(0, string_max));
+                });
             else if constexpr (std::is_same_v<T, ping>) framed(out, op::ping, [] {});
             else if constexpr (std::is_same_v<T, pong>) framed(out, op::pong, [] {});
             else if constexpr (std::is_same_v<T, msg>) {

@@ -66,6 +66,11 @@ public:
     T& front() { return _items.front().item; }
     const T& front() const { return _items.front().item; }
     std::size_t front_bytes() const { return _items.front().bytes; }
+    /// Visits every queued item, oldest first: f(const T&, std::size_t bytes).
+    template <class F>
+    void for_each(F&& f) const {
+        for (auto& e : _items) f(e.item, e.bytes);
+    }
 
     /// Removes and returns the oldest item. \pre !empty()
     T pop() {

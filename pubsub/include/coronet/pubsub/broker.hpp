@@ -31,6 +31,12 @@ struct broker_options {
     overflow_policy default_policy = overflow_policy::drop_oldest;
     /// Bytes of queued messages gathered into one write.
     std::size_t write_batch_bytes = 256u << 10;
+    /// Durable subscriptions (at-least-once) the broker keeps, and the
+    /// unacknowledged messages each holds while its subscriber is away
+    /// (beyond them the oldest go, counted in `dropped`).
+    std::size_t durables_max = 10'000;
+    std::size_t durable_messages_max = 65'536;
+    std::size_t durable_bytes_max = 64u << 20;
 };
 
 struct broker_counters {
@@ -45,6 +51,10 @@ struct broker_counters {
     std::size_t subscriptions = 0;
     std::size_t queued_messages = 0; ///< now, in every client's queue together
     std::size_t queued_bytes = 0;
+    std::size_t durables = 0;
+    std::size_t durable_pending = 0; ///< unacknowledged messages in durable subscriptions, now
+    std::uint64_t redelivered = 0;   ///< sent from a durable's backlog to a subscriber taking it up (unacknowledged, or kept while nobody was there)
+    std::uint64_t confirmed = 0;     ///< publishes acknowledged to their publisher
 };
 
 namespace detail {

@@ -72,7 +72,14 @@ public:
     /// Received and not yet taken.
     std::size_t buffered() const;
     /// Asks the broker to stop; messages already buffered can still be read.
+    /// On a durable subscription this ends the durable itself (what it held
+    /// is gone); to keep it for later, close the client instead.
     void unsubscribe();
+    /// Durable subscriptions: `m` and everything before it were processed;
+    /// the broker may forget them. What is not acknowledged is sent again to
+    /// the next subscriber that takes the durable name up.
+    void ack(const message& m);
+    bool durable() const;
     const std::string& pattern() const;
 
 private:
@@ -99,10 +106,27 @@ public:
     asio::awaitable<void> publish(std::string_view topic, std::string_view text, std::string_view reply_to = {}) {
         return publish(topic, wire::as_bytes(text), reply_to);
     }
+    /// At-least-once publishing: returns once the broker has routed the
+    /// message and stored it in every durable subscription it matches; throws
+    /// broker_error if the broker refuses it, the connection ends, or
+    /// `timeout` passes (then it may or may not have arrived: publish again,
+    /// and let subscribers tolerate a duplicate).
+    asio::awaitable<void> publish_confirmed(std::string_view topic, std::span<const std::byte> payload,
+                                            duration timeout = std::chrono::seconds(5));
+    asio::awaitable<void> publish_confirmed(std::string_view topic, std::string_view text,
+                                            duration timeout = std::chrono::seconds(5)) {
+        return publish_confirmed(topic, wire::as_bytes(text), timeout);
+    }
     /// Subscribes to a pattern (`*` one level, `>` the rest), optionally as
     /// a member of a queue group. Returns once the broker has it, so a
     /// message published after this returns will be delivered.
     asio::awaitable<subscription> subscribe(std::string_view pattern, std::string_view queue_group = {});
+    /// A durable subscription (at-least-once): the broker keeps, under
+    /// `durable_name`, every matching message until it is acknowledged
+    /// (subscription::ack), also while no subscriber is connected, and sends
+    /// what was not acknowledged again to whoever subscribes with that name
+    /// next. One connection at a time may hold a name.
+    asio::awaitable<subscription> subscribe_durable(std::string_view pattern, std::string_view durable_name);
     /// Request/reply over an inbox topic: publishes with a reply-to of this
     /// client's inbox and awaits the first reply; throws broker_error
     /// (timed out) after `timeout`.

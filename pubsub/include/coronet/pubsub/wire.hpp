@@ -13,10 +13,18 @@
 //     sub     (3): u32 sid, string pattern, string queue_group
 //     unsub   (4): u32 sid
 //     ping    (5)
+//     publish_confirmed (7): u32 pub_id, string topic, string reply_to, payload
+//     sub_durable (8): u32 sid, string pattern, string durable_name
+//     ack     (9): u32 sid, u64 seq     (everything up to seq was processed)
 //   broker -> client
 //     pong    (6)
 //     msg    (16): u32 sid, u64 seq, string topic, string reply_to, payload
 //     error  (17): u16 code, string text
+//     puback (18): u32 pub_id, u16 code (0: routed and stored), string text
+//
+// At-least-once: a durable subscription keeps its unacknowledged messages
+// (bounded) while its subscriber is away, and sends them again, with their
+// original seq, when a subscriber takes the durable name up again.
 //
 // `seq` counts the messages a subscription matched, delivered or not: a gap
 // is exactly the number the broker dropped for a slow consumer, so loss is
@@ -43,8 +51,12 @@ enum class op : std::uint8_t {
     unsub = 4,
     ping = 5,
     pong = 6,
+    publish_confirmed = 7,
+    sub_durable = 8,
+    ack = 9,
     msg = 16,
     error = 17,
+    puback = 18,
 };
 
 constexpr std::size_t length_bytes = 4;
@@ -63,7 +75,8 @@ enum class error_code : std::uint16_t {
     unknown_sid = 3,     ///< unsub of a sid that is not subscribed
     slow_consumer = 4,   ///< policy disconnect: the queue overflowed; the broker closes
     malformed = 5,       ///< a frame that cannot be parsed: the broker closes
-    limit = 6,           ///< too many subscriptions on this connection
+    limit = 6,           ///< too many subscriptions (or durables) on this connection or broker
+    in_use = 7,          ///< a durable name another connection holds
 };
 
 struct hello {
@@ -84,6 +97,26 @@ struct sub {
 struct unsub {
     std::uint32_t sid = 0;
 };
+struct publish_confirmed {
+    std::uint32_t pub_id = 0;
+    std::string_view topic;
+    std::string_view reply_to;
+    std::span<const std::byte> payload;
+};
+struct sub_durable {
+    std::uint32_t sid = 0;
+    std::string_view pattern;
+    std::string_view durable;
+};
+struct ack {
+    std::uint32_t sid = 0;
+    std::uint64_t seq = 0;
+};
+struct puback {
+    std::uint32_t pub_id = 0;
+    error_code code{}; ///< 0: routed and stored in every durable it matched
+    std::string_view text;
+};
 struct ping {};
 struct pong {};
 struct msg {
@@ -99,7 +132,8 @@ struct error {
 };
 
 /// Views into the buffer it was decoded from.
-using frame = std::variant<hello, publish, sub, unsub, ping, pong, msg, error>;
+using frame = std::variant<hello, publish, sub, unsub, ping, pong, msg, error, publish_confirmed, sub_durable, ack,
+                           puback>;
 
 /// A frame that cannot be trusted: the connection that sent it is closed.
 class protocol_error : public std::runtime_error {
