@@ -40,6 +40,7 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
 
 void broker_state::publish(const wire::publish& p) {
     ++counts.published;
+    auto delivered_before = counts.delivered + counts.durable_stored;
     std::shared_ptr<published> body; // built once, for the first recipient
     auto shared_body = [&] {
         if (!body) {
@@ -55,6 +56,7 @@ void broker_state::publish(const wire::publish& p) {
             auto& dur = *d->second;
             delivery m{shared_body(), dur.sid, ++dur.seq};
             if (dur.pending.push(m, body->bytes()) != push_result::queued) ++counts.dropped;
+            ++counts.durable_stored;
             if (dur.attached && !dur.attached->closing() && !dur.attached->deliver(m, body->bytes()))
                 _overflowed.push_back(dur.attached);
             return;
@@ -67,6 +69,12 @@ void broker_state::publish(const wire::publish& p) {
         delivery m{shared_body(), t.sid, t.seq}; // before body->bytes(): arguments have no order
         if (!t.to->deliver(std::move(m), body->bytes())) _overflowed.push_back(t.to);
     });
+    auto it = topics.find(p.topic);
+    if (it == topics.end() && topics.size() < options.topics_tracked_max)
+        it = topics.emplace(std::string(p.topic), topic_counters{std::string(p.topic)}).first;
+    auto& tc = it == topics.end() ? other_topics : it->second;
+    ++tc.published;
+    tc.delivered += counts.delivered + counts.durable_stored - delivered_before;
     // Closing unsubscribes, which the router must not see while routing.
     for (auto* s : _overflowed) {
         if (s->closing()) continue;
@@ -187,6 +195,22 @@ broker_counters broker::counters() const {
             c.queued_bytes += s->queued_bytes();
         }
     return c;
+}
+
+std::vector<client_counters> broker::clients() const {
+    std::vector<client_counters> out;
+    for (auto& w : _state->sessions)
+        if (auto s = w.lock()) out.push_back(s->counters());
+    return out;
+}
+
+std::vector<topic_counters> broker::topics() const {
+    std::vector<topic_counters> out;
+    out.reserve(_state->topics.size() + 1);
+    for (auto& [name, c] : _state->topics) out.push_back(c);
+    if (_state->other_topics.published) out.push_back(_state->other_topics);
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.published > b.published; });
+    return out;
 }
 
 } // namespace coronet::pubsub

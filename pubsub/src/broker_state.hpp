@@ -17,6 +17,16 @@ namespace coronet::pubsub::detail {
 
 class session;
 
+/// Lets string-keyed maps be searched with a string_view (no allocation).
+struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+struct text_equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+
 /// One publish, shared by every delivery of it.
 struct published {
     std::string topic;
@@ -79,6 +89,9 @@ public:
     router routes;
     broker_counters counts;
     std::vector<std::weak_ptr<session>> sessions;
+    /// Per-topic counters, bounded by options.topics_tracked_max.
+    boost::unordered_flat_map<std::string, topic_counters, text_hash, text_equal> topics;
+    topic_counters other_topics{"(other topics)"};
 
 private:
     struct target {

@@ -86,12 +86,14 @@ void session::handle(const wire::frame& f) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, wire::publish>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) return refuse(e->code, std::string(e->text));
+                ++_published;
                 _b.publish(v);
             } else if constexpr (std::is_same_v<T, wire::publish_confirmed>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) {
                     ++_b.counts.refused;
                     return reply(wire::puback{v.pub_id, e->code, e->text});
                 }
+                ++_published;
                 _b.publish(wire::publish{v.topic, v.reply_to, v.payload});
                 ++_b.counts.confirmed;
                 reply(wire::puback{v.pub_id, {}, {}});
@@ -179,11 +181,16 @@ void session::refuse(wire::error_code code, std::string text) {
     reply(wire::error{code, text});
 }
 
+client_counters session::counters() const {
+    return {_peer,      _queue.policy(), _subs.size() + _durables.size(), _published, _delivered, _queue.dropped(),
+            _queue.size(), _queue.bytes()};
+}
+
 bool session::deliver(delivery d, std::size_t bytes) {
     auto r = _queue.push(std::move(d), bytes);
     switch (r) {
-    case push_result::queued: ++_b.counts.delivered; break;
-    case push_result::dropped_oldest: ++_b.counts.delivered; ++_b.counts.dropped; break;
+    case push_result::queued: ++_b.counts.delivered; ++_delivered; break;
+    case push_result::dropped_oldest: ++_b.counts.delivered; ++_delivered; ++_b.counts.dropped; break;
     case push_result::dropped_newest: ++_b.counts.dropped; break;
     case push_result::overflow: ++_b.counts.dropped; return false;
     }

@@ -26,6 +26,7 @@ public:
     void close(std::optional<wire::error> last_words = std::nullopt);
     bool closing() const { return _closing; }
     const std::string& peer() const { return _peer; }
+    client_counters counters() const;
     std::size_t queued_messages() const { return _queue.size(); }
     std::size_t queued_bytes() const { return _queue.bytes(); }
 
@@ -53,6 +54,8 @@ private:
     bool _hello_seen = false;
     bool _closing = false;
     bool _reading = false;
+    std::uint64_t _published = 0;
+    std::uint64_t _delivered = 0;
 };
 
 } // namespace coronet::pubsub::detail

@@ -176,3 +176,40 @@ TEST_CASE("bad topics and oversized payloads are refused with a clear error befo
         },
         o);
 }
+
+TEST_CASE("per-client and per-topic counters say who published, who got what, and stay bounded", "[pubsub]") {
+    pubsub::broker_options o;
+    o.topics_tracked_max = 3;
+    with_broker(
+        "tcp",
+        [](pubsub::broker& b) -> asio::awaitable<void> {
+            auto pub = co_await pubsub::client::connect(b.url());
+            pubsub::client_options co;
+            co.policy = pubsub::overflow_policy::drop_newest;
+            auto sub = co_await pubsub::client::connect(b.url(), co);
+            auto s1 = co_await sub.subscribe("t.>");
+            auto s2 = co_await sub.subscribe("t.a");
+            for (int i = 0; i < 5; ++i) co_await pub.publish("t.a", "x");
+            for (int i = 0; i < 3; ++i) co_await pub.publish("t.b", "x");
+            for (int i = 0; i < 10; ++i) co_await pub.publish(fmt::format("u.{}", i), "x"); // beyond the bound
+            co_await pub.flush();
+            auto topics = b.topics();
+            REQUIRE(topics.size() == 4); // 3 by name + the rest together
+            std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_name;
+            for (auto& t : topics) by_name[t.topic] = {t.published, t.delivered};
+            CHECK(by_name["t.a"] == std::pair<std::uint64_t, std::uint64_t>{5, 10}); // two matching subscriptions
+            CHECK(by_name["t.b"] == std::pair<std::uint64_t, std::uint64_t>{3, 3});
+            CHECK(by_name["(other topics)"].first == 9); // u.0 was the third name counted
+            CHECK(topics.front().topic == "(other topics)");
+            auto clients = b.clients();
+            REQUIRE(clients.size() == 2);
+            std::sort(clients.begin(), clients.end(), [](auto& a, auto& b) { return a.published > b.published; });
+            CHECK(clients[0].published == 18);
+            CHECK(clients[0].subscriptions == 0);
+            CHECK(clients[1].published == 0);
+            CHECK(clients[1].subscriptions == 2);
+            CHECK(clients[1].delivered == 13);
+            CHECK(clients[1].policy == pubsub::overflow_policy::drop_newest);
+        },
+        o);
+}

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace coronet::pubsub {
 
@@ -37,6 +38,8 @@ struct broker_options {
     std::size_t durables_max = 10'000;
     std::size_t durable_messages_max = 65'536;
     std::size_t durable_bytes_max = 64u << 20;
+    /// Topics counted by name in topics(): a bound, since topics are data.
+    std::size_t topics_tracked_max = 10'000;
 };
 
 struct broker_counters {
@@ -55,6 +58,27 @@ struct broker_counters {
     std::size_t durable_pending = 0; ///< unacknowledged messages in durable subscriptions, now
     std::uint64_t redelivered = 0;   ///< sent from a durable's backlog to a subscriber taking it up (unacknowledged, or kept while nobody was there)
     std::uint64_t confirmed = 0;     ///< publishes acknowledged to their publisher
+    std::uint64_t durable_stored = 0; ///< messages stored in durable subscriptions
+};
+
+/// One connected client, now.
+struct client_counters {
+    std::string peer;
+    overflow_policy policy{};
+    std::size_t subscriptions = 0; ///< durable ones included
+    std::uint64_t published = 0;
+    std::uint64_t delivered = 0;   ///< queued to it
+    std::uint64_t dropped = 0;     ///< by its policy
+    std::size_t queued_messages = 0;
+    std::size_t queued_bytes = 0;
+};
+
+/// One topic, since the broker started. The first topics_tracked_max topics
+/// are counted by name; the rest together, under "(other topics)".
+struct topic_counters {
+    std::string topic;
+    std::uint64_t published = 0;
+    std::uint64_t delivered = 0; ///< queued to subscribers and durables
 };
 
 namespace detail {
@@ -74,6 +98,9 @@ public:
     /// Stops accepting, closes every client and waits for all of them.
     asio::awaitable<void> stop();
     broker_counters counters() const;
+    std::vector<client_counters> clients() const;
+    /// Busiest first.
+    std::vector<topic_counters> topics() const;
 
 private:
     std::shared_ptr<detail::broker_state> _state;
