@@ -22,6 +22,8 @@ packages=(
   liburing-dev capnproto libcapnp-dev
   catch2 libbenchmark-dev libfmt-dev libspdlog-dev libcli11-dev
   iproute2
+  # bench pubsub's peers (each optional at run time), and the gateway test's client.
+  redis-server nats-server mosquitto python3-websockets
   # CI's fuzzing run: Clang, libFuzzer (libclang_rt.fuzzer) and llvm-symbolizer.
   clang libclang-rt-14-dev llvm-14
 )

@@ -1,7 +1,9 @@
 // coronet bench transports: the transport comparison (bench/transport_bench).
 // coronet bench rpc: the RPC comparison (bench/rpc).
+// coronet bench pubsub: the pub/sub comparison (bench/pubsub).
 #include "commands.hpp"
 
+#include "pubsub_bench.hpp"
 #include "rpc_bench.hpp"
 #include "transport_bench.hpp"
 
@@ -54,6 +56,26 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             if (!r_json->empty()) ro->json_path = *r_json;
             ro->pin_cpus = !*r_no_pin;
             return rb::run_rpc_bench(rb::all_peers(), *ro, std::cout);
+        };
+    });
+
+    namespace pb = coronet::bench::pubsub_bench;
+    auto po = std::make_shared<pb::bench_options>();
+    auto p_json = std::make_shared<std::string>();
+    auto p_no_pin = std::make_shared<bool>(false);
+    auto* p = bench->add_subcommand("pubsub", "the pub/sub broker vs redis-server, nats-server and mosquitto");
+    p->add_flag("--quick", po->quick, "small cells, one repetition (< 20 s)");
+    p->add_option("--json", *p_json, "also write the results as JSON to this file");
+    p->add_option("--only", po->only, "run only these peers (comma-separated: coronet, redis, nats, mosquitto)")
+        ->delimiter(',');
+    p->add_option("--workloads", po->workloads, "run only these workloads (comma-separated: 1to1, fanout10, latency)")
+        ->delimiter(',');
+    p->add_flag("--no-pin", *p_no_pin, "do not pin the broker and the clients to CPUs 1 and 0");
+    p->callback([&run, po, p_json, p_no_pin] {
+        run = [po, p_json, p_no_pin] {
+            if (!p_json->empty()) po->json_path = *p_json;
+            po->pin_cpus = !*p_no_pin;
+            return pb::run_pubsub_bench(*po, std::cout);
         };
     });
 }
