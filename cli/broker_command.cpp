@@ -22,7 +22,7 @@ constexpr const char* default_url = "tcp://127.0.0.1:4222";
 struct serve_options {
     std::string url = default_url;
     std::string http; ///< also serve the HTTP/WebSocket gateway here (host:port)
-    std::size_t queue_messages = 65'536;
+    std::size_t queue_messages = 1u << 20;
     std::size_t queue_bytes = 64u << 20;
     std::string policy = "drop-oldest";
     std::size_t payload_max = 1u << 20;

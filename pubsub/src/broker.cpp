@@ -38,7 +38,7 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
     std::erase_if(sessions, [&](auto& w) { return w.expired() || w.lock() == c; });
 }
 
-void broker_state::publish(const wire::publish& p) {
+void broker_state::publish(const wire::publish& p, topic_counters*& cached) {
     ++counts.published;
     auto delivered_before = counts.delivered + counts.durable_stored;
     std::shared_ptr<published> body; // built once, for the first recipient
@@ -52,8 +52,10 @@ void broker_state::publish(const wire::publish& p) {
         return body;
     };
     routes.route(p.topic, [&](subscription_id id) {
-        if (auto d = _durable_ids.find(id); d != _durable_ids.end()) {
-            auto& dur = *d->second;
+        auto it = _targets.find(id);
+        if (it == _targets.end()) return;
+        if (it->second.keeper) {
+            auto& dur = *it->second.keeper;
             delivery m{shared_body(), dur.sid, ++dur.seq};
             if (dur.pending.push(m, body->bytes()) != push_result::queued) ++counts.dropped;
             ++counts.durable_stored;
@@ -61,18 +63,19 @@ void broker_state::publish(const wire::publish& p) {
                 _overflowed.push_back(dur.attached);
             return;
         }
-        auto it = _targets.find(id);
-        if (it == _targets.end()) return;
         auto& t = it->second;
         ++t.seq;
         if (t.to->closing()) return;
         delivery m{shared_body(), t.sid, t.seq}; // before body->bytes(): arguments have no order
         if (!t.to->deliver(std::move(m), body->bytes())) _overflowed.push_back(t.to);
     });
-    auto it = topics.find(p.topic);
-    if (it == topics.end() && topics.size() < options.topics_tracked_max)
-        it = topics.emplace(std::string(p.topic), topic_counters{std::string(p.topic)}).first;
-    auto& tc = it == topics.end() ? other_topics : it->second;
+    if (!cached || cached->topic != p.topic) {
+        auto it = topics.find(p.topic);
+        if (it == topics.end() && topics.size() < options.topics_tracked_max)
+            it = topics.emplace(std::string(p.topic), std::make_unique<topic_counters>(topic_counters{std::string(p.topic)})).first;
+        cached = it == topics.end() ? &other_topics : it->second.get();
+    }
+    auto& tc = *cached;
     ++tc.published;
     tc.delivered += counts.delivered + counts.durable_stored - delivered_before;
     // Closing unsubscribes, which the router must not see while routing.
@@ -101,7 +104,7 @@ std::optional<broker_state::refusal> broker_state::attach_durable(session& s, st
             return refusal{wire::error_code::limit, fmt::format("at most {} durable subscriptions", options.durables_max)};
         auto id = routes.subscribe(pattern);
         auto d = std::make_unique<durable>(std::string(name), std::string(pattern), id, options);
-        _durable_ids.emplace(id, d.get());
+        _targets.emplace(id, target{nullptr, 0, 0, d.get()});
         it = _durables.emplace(std::string(name), std::move(d)).first;
         counts.durables = _durables.size();
         counts.subscriptions = routes.subscriptions();
@@ -144,7 +147,7 @@ void broker_state::remove_durable(std::string_view name) {
     auto it = _durables.find(std::string(name));
     if (it == _durables.end()) return;
     routes.unsubscribe(it->second->id);
-    _durable_ids.erase(it->second->id);
+    _targets.erase(it->second->id);
     _durables.erase(it);
     counts.durables = _durables.size();
     counts.subscriptions = routes.subscriptions();
@@ -207,7 +210,7 @@ std::vector<client_counters> broker::clients() const {
 std::vector<topic_counters> broker::topics() const {
     std::vector<topic_counters> out;
     out.reserve(_state->topics.size() + 1);
-    for (auto& [name, c] : _state->topics) out.push_back(c);
+    for (auto& [name, c] : _state->topics) out.push_back(*c);
     if (_state->other_topics.published) out.push_back(_state->other_topics);
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.published > b.published; });
     return out;

@@ -50,7 +50,9 @@ public:
 
     /// Queues `p` to every recipient the router picks, and stores it in
     /// every durable subscription it matches.
-    void publish(const wire::publish& p);
+    /// `cached`: the counters of the publisher's previous topic, if it was
+    /// this one (updated to this topic's on return).
+    void publish(const wire::publish& p, topic_counters*& cached);
 
     /// At-least-once. A durable subscription outlives its subscriber: it stays
     /// in the router and keeps what was not acknowledged, bounded.
@@ -90,18 +92,20 @@ public:
     broker_counters counts;
     std::vector<std::weak_ptr<session>> sessions;
     /// Per-topic counters, bounded by options.topics_tracked_max.
-    boost::unordered_flat_map<std::string, topic_counters, text_hash, text_equal> topics;
+    /// Values held by pointer, so a session may keep one for its last topic.
+    boost::unordered_flat_map<std::string, std::unique_ptr<topic_counters>, text_hash, text_equal> topics;
     topic_counters other_topics{"(other topics)"};
 
 private:
+    /// Where a subscription id's messages go: a client's sid, or a durable.
     struct target {
-        session* to;
-        std::uint32_t sid;
+        session* to = nullptr;
+        std::uint32_t sid = 0;
         std::uint64_t seq = 0; ///< messages matched so far, delivered or dropped
+        durable* keeper = nullptr;
     };
     boost::unordered_flat_map<subscription_id, target> _targets;
     boost::unordered_flat_map<std::string, std::unique_ptr<durable>> _durables;
-    boost::unordered_flat_map<subscription_id, durable*> _durable_ids;
     std::vector<session*> _overflowed; ///< disconnect policy: closed after routing
 };
 

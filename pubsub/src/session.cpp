@@ -87,14 +87,14 @@ void session::handle(const wire::frame& f) {
             if constexpr (std::is_same_v<T, wire::publish>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) return refuse(e->code, std::string(e->text));
                 ++_published;
-                _b.publish(v);
+                _b.publish(v, _last_topic_counters);
             } else if constexpr (std::is_same_v<T, wire::publish_confirmed>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) {
                     ++_b.counts.refused;
                     return reply(wire::puback{v.pub_id, e->code, e->text});
                 }
                 ++_published;
-                _b.publish(wire::publish{v.topic, v.reply_to, v.payload});
+                _b.publish(wire::publish{v.topic, v.reply_to, v.payload}, _last_topic_counters);
                 ++_b.counts.confirmed;
                 reply(wire::puback{v.pub_id, {}, {}});
             } else if constexpr (std::is_same_v<T, wire::sub_durable>) {
@@ -159,9 +159,12 @@ std::optional<wire::error> session::publish_error(std::string_view topic, std::s
         _error_text = fmt::format("payload of {} bytes exceeds {}", payload.size(), l.payload_max);
         return wire::error{wire::error_code::too_large, _error_text};
     }
-    if (auto e = topic_error(topic, l.topics)) {
-        _error_text = *e;
-        return wire::error{wire::error_code::bad_topic, _error_text};
+    if (topic != _last_topic) {
+        if (auto e = topic_error(topic, l.topics)) {
+            _error_text = *e;
+            return wire::error{wire::error_code::bad_topic, _error_text};
+        }
+        _last_topic = topic;
     }
     if (!reply_to.empty())
         if (auto e = topic_error(reply_to, l.topics)) {

@@ -55,6 +55,10 @@ private:
     bool _closing = false;
     bool _reading = false;
     std::uint64_t _published = 0;
+    // The previous publish's topic, valid and counted: a publisher usually
+    // sends many messages to one topic, so neither is redone for each.
+    std::string _last_topic;
+    topic_counters* _last_topic_counters = nullptr;
     std::uint64_t _delivered = 0;
 };
 

@@ -244,13 +244,27 @@ void encode(std::vector<std::byte>& out, const frame& f) {
 
 void encode_msg_head(std::vector<std::byte>& out, std::uint32_t sid, std::uint64_t seq, std::string_view topic,
                      std::string_view reply_to, std::size_t payload_bytes) {
-    auto body = 1 + 4 + 8 + 2 + topic.size() + 2 + reply_to.size() + payload_bytes;
-    put(out, static_cast<std::uint32_t>(body));
-    put(out, static_cast<std::uint8_t>(op::msg));
-    put(out, sid);
-    put(out, seq);
-    put_string(out, topic);
-    put_string(out, reply_to);
+    // On the broker's fan-out path: one resize, then plain stores.
+    const auto head = length_bytes + 1 + 4 + 8 + 2 + topic.size() + 2 + reply_to.size();
+    const auto body = static_cast<std::uint32_t>(head - length_bytes + payload_bytes);
+    const auto t = static_cast<std::uint16_t>(topic.size());
+    const auto r = static_cast<std::uint16_t>(reply_to.size());
+    const auto o = static_cast<std::uint8_t>(op::msg);
+    auto at = out.size();
+    out.resize(at + head);
+    auto* p = out.data() + at;
+    auto store = [&p](const void* v, std::size_t n) {
+        std::memcpy(p, v, n);
+        p += n;
+    };
+    store(&body, 4);
+    store(&o, 1);
+    store(&sid, 4);
+    store(&seq, 8);
+    store(&t, 2);
+    store(topic.data(), topic.size());
+    store(&r, 2);
+    store(reply_to.data(), reply_to.size());
 }
 
 } // namespace coronet::pubsub::wire

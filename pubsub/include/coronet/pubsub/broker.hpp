@@ -26,7 +26,10 @@ struct broker_options {
     std::size_t connections_max = 10'000;
     std::size_t subscriptions_per_connection_max = 10'000;
     /// A client's queue, unless its hello asks for less (never for more).
-    std::size_t queue_messages_max = 65'536;
+    /// The bytes bound is the one that usually binds (like Redis' 32 MB and
+    /// NATS' 64 MB per subscriber): a burst of small messages is absorbed,
+    /// not dropped.
+    std::size_t queue_messages_max = 1u << 20;
     std::size_t queue_bytes_max = 64u << 20;
     /// For clients that do not say (no hello).
     overflow_policy default_policy = overflow_policy::drop_oldest;
