@@ -5,6 +5,7 @@
 #include <coronet/pubsub/bounded_queue.hpp>
 #include <coronet/pubsub/broker.hpp>
 #include <coronet/pubsub/router.hpp>
+#include <coronet/pubsub/text_hash.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -17,15 +18,6 @@ namespace coronet::pubsub::detail {
 
 class session;
 
-/// Lets string-keyed maps be searched with a string_view (no allocation).
-struct text_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-struct text_equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-};
 
 /// One publish, shared by every delivery of it.
 struct published {

@@ -30,22 +30,11 @@ asio::awaitable<message> subscription::next() {
 asio::awaitable<std::optional<message>> subscription::next_for(duration timeout) {
     if (!_s) throw std::logic_error("pubsub: next_for() on an empty subscription");
     auto s = _s;
-    auto ex = co_await asio::this_coro::executor;
-    auto expired = std::make_shared<bool>(false);
-    coronet::timer t(ex, clock_of(ex));
-    t.expires_at(clock_of(ex).now() + timeout);
-    t.async_wait([s, expired](boost::system::error_code ec) {
-        if (ec) return;
-        *expired = true;
-        s->ready.notify_all();
-    });
-    while (s->buffer.empty() && !*expired) {
+    auto ready = [&] {
         auto owner = s->owner.lock();
-        if (!owner || owner->closed || !s->active) break; // next() says why
-        co_await s->ready.async_wait();
-    }
-    t.cancel();
-    if (s->buffer.empty() && *expired) co_return std::nullopt;
+        return !s->buffer.empty() || !owner || owner->closed || !s->active; // next() says why
+    };
+    if (!co_await detail::wait_until(s->ready, ready, timeout)) co_return std::nullopt;
     co_return co_await next();
 }
 

@@ -78,7 +78,7 @@ asio::awaitable<void> client_state::publish_confirmed(std::string_view topic, st
     auto self = shared_from_this();
     co_await wait_for_room();
     auto id = ++_next_pub_id;
-    confirmation c{std::nullopt, {}, false, waiters(stream.get_executor())};
+    confirmation c{std::nullopt, {}, waiters(stream.get_executor())};
     _confirmations.emplace(id, &c);
     struct forget {
         client_state& s;
@@ -86,16 +86,8 @@ asio::awaitable<void> client_state::publish_confirmed(std::string_view topic, st
         ~forget() { s._confirmations.erase(id); }
     } guard{*this, id};
     send(wire::publish_confirmed{id, topic, {}, payload});
-    auto ex = stream.get_executor();
-    coronet::timer t(ex, clock_of(ex));
-    t.expires_at(clock_of(ex).now() + timeout);
-    t.async_wait([&c](boost::system::error_code ec) {
-        if (ec) return;
-        c.timed_out = true;
-        c.done.notify_all();
-    });
-    while (!c.code && !c.timed_out && !closed) co_await c.done.async_wait();
-    t.cancel();
+    auto answered = [&] { return c.code || closed; };
+    co_await wait_until(c.done, answered, timeout);
     if (c.code && *c.code == wire::error_code{}) co_return;
     if (c.code) throw broker_error(*c.code, c.text);
     check_open();
@@ -127,7 +119,7 @@ asio::awaitable<message> client_state::request(std::string_view topic, std::span
     }
     auto id = ++_next_request;
     auto reply_to = fmt::format("{}.{}", _inbox, id);
-    pending p{std::nullopt, false, waiters(stream.get_executor())};
+    pending p{std::nullopt, waiters(stream.get_executor())};
     _requests.emplace(id, &p);
     struct forget {
         client_state& s;
@@ -135,16 +127,8 @@ asio::awaitable<message> client_state::request(std::string_view topic, std::span
         ~forget() { s._requests.erase(id); }
     } guard{*this, id};
     send(wire::publish{topic, reply_to, payload});
-    auto ex = stream.get_executor();
-    coronet::timer t(ex, clock_of(ex));
-    t.expires_at(clock_of(ex).now() + timeout);
-    t.async_wait([&p](boost::system::error_code ec) {
-        if (ec) return;
-        p.timed_out = true;
-        p.done.notify_all();
-    });
-    while (!p.reply && !p.timed_out && !closed) co_await p.done.async_wait();
-    t.cancel();
+    auto replied = [&] { return p.reply || closed; };
+    co_await wait_until(p.done, replied, timeout);
     if (p.reply) co_return std::move(*p.reply);
     check_open();
     throw broker_error(wire::error_code::limit, fmt::format("request to {} timed out", topic));

@@ -5,7 +5,10 @@
 
 #include <coronet/pubsub/client.hpp>
 #include <coronet/transports/any_stream.hpp>
+#include <coronet/timer.hpp>
 #include <coronet/waiters.hpp>
+
+#include <boost/asio/this_coro.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -13,6 +16,25 @@
 #include <optional>
 
 namespace coronet::pubsub::detail {
+
+/// Waits on `w` until `done()` or until `timeout` has passed (on the
+/// executor's clock, so virtual in the simulator); true if done() holds.
+/// Whoever makes done() true notifies `w`.
+template <class Pred>
+asio::awaitable<bool> wait_until(waiters& w, Pred done, duration timeout) {
+    auto ex = co_await asio::this_coro::executor;
+    auto expired = std::make_shared<bool>(false);
+    coronet::timer t(ex, clock_of(ex));
+    t.expires_at(clock_of(ex).now() + timeout);
+    t.async_wait([expired, &w](boost::system::error_code ec) {
+        if (ec) return;
+        *expired = true;
+        w.notify_all();
+    });
+    while (!done() && !*expired) co_await w.async_wait();
+    t.cancel();
+    co_return done();
+}
 
 struct subscription_state {
     subscription_state(asio::any_io_executor ex, std::uint32_t id, std::string p, std::size_t max)
@@ -76,13 +98,11 @@ private:
     // Request/reply: one inbox subscription, `<inbox>.<n>` per request.
     struct pending {
         std::optional<message> reply;
-        bool timed_out = false;
         waiters done;
     };
     struct confirmation {
         std::optional<wire::error_code> code; ///< set when the puback came
         std::string text;
-        bool timed_out = false;
         waiters done;
     };
     std::uint32_t _next_pub_id = 0;

@@ -5,6 +5,7 @@
 // queues, sockets and clients live above it.
 
 #include <coronet/pubsub/topic.hpp>
+#include <coronet/pubsub/text_hash.hpp>
 #include <coronet/pubsub/topic_tree.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -69,14 +70,6 @@ private:
         group* queue = nullptr; ///< owned by _groups; null: not in a group
         std::string queue_name;
     };
-    struct name_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    struct name_equal {
-        using is_transparent = void;
-        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    };
 
     /// Fills _chosen with the ids to deliver to.
     void collect(std::string_view topic);
@@ -86,7 +79,7 @@ private:
     boost::unordered_flat_map<subscription_id, subscription> _subscriptions;
     // Groups by pointer: subscriptions point at them, and the flat map moves
     // its elements as it grows.
-    boost::unordered_flat_map<std::string, std::unique_ptr<group>, name_hash, name_equal> _groups;
+    boost::unordered_flat_map<std::string, std::unique_ptr<group>, text_hash, text_equal> _groups;
     subscription_id _next_id = 1;
     std::uint64_t _epoch = 0;
     std::vector<subscription_id> _chosen;  ///< scratch: this message's recipients

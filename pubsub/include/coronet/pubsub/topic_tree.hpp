@@ -5,6 +5,7 @@
 // on the number of matches, never on how many subscriptions exist.
 
 #include <coronet/pubsub/topic.hpp>
+#include <coronet/pubsub/text_hash.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -54,20 +55,11 @@ public:
     bool empty() const { return _entries == 0; }
 
 private:
-    // Lets find() take a string_view without building a std::string.
-    struct level_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    struct level_equal {
-        using is_transparent = void;
-        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-    };
 
     struct node {
         // Children are held by pointer: the flat map moves its elements as it
         // grows, and node is incomplete here.
-        boost::unordered_flat_map<std::string, std::unique_ptr<node>, level_hash, level_equal> children;
+        boost::unordered_flat_map<std::string, std::unique_ptr<node>, text_hash, text_equal> children;
         std::unique_ptr<node> star; ///< the level `*`
         std::unique_ptr<node> tail; ///< the level `>`: always a leaf
         std::vector<subscription_id> ids; ///< of patterns that end here; few per node
