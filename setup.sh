@@ -67,7 +67,7 @@ case "$action" in
     build/find_package/rpc_consumer
     if [ "${CI:-}" = "true" ] || [ "${SANITIZE:-}" = "1" ]; then
       configure_and_build build-asan -DCORONET_WERROR=$werror -DCORONET_BUILD_BENCH=OFF \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-Og -g1 -DNDEBUG" \
         -DCORONET_SANITIZE=address,undefined
       (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --output-on-failure -j "$jobs")
@@ -78,7 +78,7 @@ case "$action" in
       # sanitizer report, leak, hang or broken invariant fails the run, and the
       # input that did it is left in build-fuzz/artifacts/.
       CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCORONET_FUZZ=ON -DCORONET_BUILD_TESTS=OFF \
-        -DCORONET_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+        -DCORONET_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
       cmake --build build-fuzz -j "$jobs" --target rpc_fuzz
       corpus=$(mktemp -d)
       cp rpc/fuzz/corpus/* "$corpus"/
