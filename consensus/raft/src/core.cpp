@@ -33,10 +33,14 @@ bool valid_membership(const membership& m) {
 /// them is nonsense whoever receives it.
 bool well_formed(const message& m) {
     if (static_cast<std::uint8_t>(m.type) >= message_type_count) return false;
-    if (m.term == 0 || m.term == std::numeric_limits<term_t>::max()) return false;
+    // Only a node still in term 0 refusing a pre-vote speaks from term 0; the
+    // largest term would leave no room for term + 1.
+    if (m.term == 0 && m.type != message_type::pre_vote_response) return false;
+    if (m.term == std::numeric_limits<term_t>::max()) return false;
     if (m.type == message_type::append) {
         if (m.log_term > m.term) return false;
-        if (m.entries.size() > std::numeric_limits<index_t>::max() - m.index) return false;
+        // last_index() + 1 must stay representable.
+        if (m.entries.size() >= std::numeric_limits<index_t>::max() - m.index) return false;
         auto previous_term = m.log_term;
         auto expected = m.index + 1;
         for (const auto& e : m.entries) {
@@ -48,7 +52,8 @@ bool well_formed(const message& m) {
     if (m.type == message_type::snapshot) {
         if (!m.snapshot) return false;
         const auto& meta = m.snapshot->metadata;
-        if (meta.index == 0 || meta.term == 0 || meta.term > m.term) return false;
+        if (meta.index == 0 || meta.index == std::numeric_limits<index_t>::max()) return false;
+        if (meta.term == 0 || meta.term > m.term) return false;
         if (!valid_membership(meta.members) || meta.members.voters.empty()) return false;
     }
     return true;

@@ -88,7 +88,7 @@ void core::replicate() {
         advance_sequential();
         return;
     }
-    for (const auto& [id, pr] : _progress) send_append(id, true);
+    for (const auto& [id, pr] : _progress) send_more(id, true);
 }
 
 void core::send_more(node_id id, bool retry_first) {
