@@ -41,14 +41,9 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
 void broker_state::publish(const wire::publish& p, topic_counters*& cached) {
     ++counts.published;
     auto delivered_before = counts.delivered + counts.durable_stored;
-    std::shared_ptr<published> body; // built once, for the first recipient
-    auto shared_body = [&] {
-        if (!body) {
-            body = std::make_shared<published>();
-            body->topic = p.topic;
-            body->reply_to = p.reply_to;
-            body->payload.assign(p.payload.begin(), p.payload.end());
-        }
+    body_ref body; // built once, for the first recipient
+    auto shared_body = [&]() -> const body_ref& {
+        if (!body) body = bodies->make_body(p.topic, p.reply_to, p.payload);
         return body;
     };
     routes.route(p.topic, [&](subscription_id id) {

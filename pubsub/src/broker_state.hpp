@@ -7,6 +7,8 @@
 #include <coronet/pubsub/router.hpp>
 #include <coronet/pubsub/text_hash.hpp>
 
+#include "published.hpp"
+
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <memory>
@@ -18,17 +20,8 @@ namespace coronet::pubsub::detail {
 
 class session;
 
-
-/// One publish, shared by every delivery of it.
-struct published {
-    std::string topic;
-    std::string reply_to;
-    std::vector<std::byte> payload;
-    std::size_t bytes() const { return topic.size() + reply_to.size() + payload.size() + 32; }
-};
-
 struct delivery {
-    std::shared_ptr<const published> body;
+    body_ref body;
     std::uint32_t sid = 0;
     std::uint64_t seq = 0;
 };
@@ -78,6 +71,7 @@ public:
 
     any_listener listener;
     broker_options options;
+    std::shared_ptr<body_pool> bodies = body_pool::make();
     logger_ptr log;
     task_group tasks;
     router routes;

@@ -146,6 +146,42 @@ TEST_CASE("clear empties the queue without counting drops and the queue stays us
     CHECK(q.pop() == "c");
 }
 
+TEST_CASE("items keep their order across the ring's wrap-around and its growth", "[pubsub]") {
+    bounded_queue<int> q(100'000, 100'000'000, overflow_policy::drop_newest);
+    int next_in = 0, next_out = 0;
+    // Interleave pushes and pops so the head walks around the ring while it grows.
+    for (int round = 0; round < 200; ++round) {
+        for (int i = 0; i < round % 37 + 3; ++i) REQUIRE(q.push(next_in++, 1) == push_result::queued);
+        for (int i = 0; i < round % 23 && !q.empty(); ++i) REQUIRE(q.pop() == next_out++);
+    }
+    while (!q.empty()) REQUIRE(q.pop() == next_out++);
+    CHECK(next_out == next_in);
+    CHECK(q.bytes() == 0);
+}
+
+TEST_CASE("a drained queue keeps its slots for the next burst, and gives a deep burst's back after a shallow one",
+          "[pubsub]") {
+    using queue = bounded_queue<std::string>;
+    queue q(1'000'000, 1'000'000'000, overflow_policy::drop_newest);
+    auto burst = [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) q.push(std::to_string(i), 1);
+        while (!q.empty()) q.pop();
+    };
+    burst(queue::retained_slots);
+    auto small = q.capacity();
+    CHECK(small >= queue::retained_slots);
+    burst(queue::retained_slots);
+    CHECK(q.capacity() == small); // reused, not reallocated
+
+    burst(64 * queue::retained_slots);
+    auto deep = q.capacity();
+    CHECK(deep >= 64 * queue::retained_slots);
+    burst(40 * queue::retained_slots); // over a quarter of the ring: kept
+    CHECK(q.capacity() == deep);
+    burst(10); // a shallow burst after the deep one: the ring is given back
+    CHECK(q.capacity() <= queue::retained_slots);
+}
+
 TEST_CASE("a queue that can hold no message is refused at construction", "[pubsub]") {
     CHECK_THROWS_AS(bounded_queue<int>(0, 100, overflow_policy::drop_newest), std::invalid_argument);
 }
