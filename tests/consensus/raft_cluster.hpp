@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -241,6 +242,30 @@ public:
         for (int i = 0; i < ticks; ++i) {
             tick_all();
             stabilize();
+            check_log_matching();
+        }
+    }
+
+    /// The Log Matching Property (§5.3): if two live nodes hold an entry
+    /// with the same index and term, their logs are identical up to it.
+    /// Throws std::logic_error otherwise.
+    void check_log_matching() const {
+        for (auto a = _nodes.begin(); a != _nodes.end(); ++a) {
+            for (auto b = std::next(a); b != _nodes.end(); ++b) {
+                if (!a->second.core || !b->second.core) continue;
+                const auto& la = a->second.core->log();
+                const auto& lb = b->second.core->log();
+                auto low = std::max(la.snapshot_index(), lb.snapshot_index());
+                for (auto i = std::min(la.last_index(), lb.last_index()); i > low; --i) {
+                    if (la.term_at(i) != lb.term_at(i)) continue;
+                    for (auto j = i; j > low; --j)
+                        if (la.term_at(j) != lb.term_at(j))
+                            throw std::logic_error("raft invariant violated: logs of " + std::to_string(a->first) +
+                                                   " and " + std::to_string(b->first) + " match at " +
+                                                   std::to_string(i) + " but not at " + std::to_string(j));
+                    break;
+                }
+            }
         }
     }
 

@@ -134,6 +134,7 @@ TEST_CASE("under loss, duplication, reordering, partitions and crashes every nod
         for (int step = 0; step < 300; ++step) {
             c.tick_all();
             c.deliver_round();
+            c.check_log_matching();
             if (auto l = c.leader(); l && rng() % 2 == 0) {
                 if (c.propose(*l, "v" + std::to_string(proposed))) ++proposed;
             }

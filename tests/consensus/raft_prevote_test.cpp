@@ -145,3 +145,19 @@ TEST_CASE("a follower that heard from its leader within the election timeout ign
     CHECK(g.term() == 5);
     CHECK(g.vote() == 3);
 }
+
+TEST_CASE("a node answers a stale leader's heartbeat with its newer term, so the stale leader steps down", "[raft][prevote]") {
+    raft::core f(make_config(2, {1, 2, 3}, false, true), log_state({1}, 3));
+    CHECK(f.step(make_message(message_type::heartbeat, 1, 2, 2)) == raft::errc::stale_term);
+    auto answers = drain(f).of_type(message_type::append_response);
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0].term == 3);
+    raft::core stale(make_config(1, {1, 2, 3}, false, true), log_state({1}, 1));
+    make_leader(stale, {1, 2, 3});
+    REQUIRE(stale.term() == 2);
+    auto news = answers[0];
+    news.to = 1;
+    stale.step(news);
+    CHECK(stale.role() == role::follower);
+    CHECK(stale.term() == 3);
+}

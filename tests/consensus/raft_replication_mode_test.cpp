@@ -114,3 +114,24 @@ TEST_CASE("proposals are refused once too many entries are uncommitted", "[raft]
     CHECK(c.propose(1, "4").error == raft::errc::too_many_uncommitted);
     CHECK(c[2].propose("x").error == raft::errc::not_leader);
 }
+
+TEST_CASE("a follower reported unreachable goes back to probing, one append at a time", "[raft][replication]") {
+    cluster c(3, 93);
+    REQUIRE(c.elect(1));
+    REQUIRE(c[1].progresses().at(2).state() == raft::progress_state::replicate);
+    c[1].report_unreachable(2);
+    CHECK(c[1].progresses().at(2).state() == raft::progress_state::probe);
+    c.cut(1, 2);
+    REQUIRE(c.propose(1, "a"));
+    REQUIRE(c.propose(1, "b"));
+    c.process(1);
+    REQUIRE(c.propose(1, "c"));
+    c.process(1);
+    std::size_t to_2 = 0;
+    for (const auto& m : appends_in_flight(c)) to_2 += m.to == 2;
+    CHECK(to_2 == 1); // the probe waits for an answer before the next one
+    c.heal();
+    c.run(3);
+    CHECK(c[1].progresses().at(2).state() == raft::progress_state::replicate);
+    CHECK(c.app(2).commands == std::vector<std::string>{"a", "b", "c"});
+}

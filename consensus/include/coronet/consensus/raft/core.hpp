@@ -40,6 +40,14 @@
 // ignored and step() says why. Only a config that fails config::validate()
 // or a restored_state that is not a log throws (std::invalid_argument), and
 // take_ready()/advance() throw std::logic_error if called out of turn.
+//
+// Unknown senders: answers (vote and append responses, heartbeat responses,
+// read requests) count only from members the node tracks. Requests (appends,
+// heartbeats, snapshots, votes) are judged by their term whoever sends them,
+// as the dissertation prescribes (§4.1): a leader being removed keeps
+// replicating until its removal commits, a new node hears from a leader it
+// has never been told about, and a vote from outside the membership simply
+// does not count at the candidate.
 
 #include <coronet/consensus/raft/config.hpp>
 #include <coronet/consensus/raft/error.hpp>
@@ -88,8 +96,9 @@ public:
     void tick();
 
     /// Processes one message addressed to this node. Returns empty if the
-    /// message was acted on, else why it was ignored (the state is then
-    /// unchanged, except that a higher term is always adopted first).
+    /// message was acted on, else why it was ignored, wholly or in part (a
+    /// higher term is always adopted first, and a leader's message still
+    /// proves it alive).
     std::error_code step(const message& m);
 
     /// Appends `data` as a normal entry and starts replicating it.
@@ -102,7 +111,8 @@ public:
     /// force on every node as soon as the entry is in its log (dissertation
     /// §4.1). Errors: not_leader, leader_transfer_in_progress,
     /// term_not_committed (a new leader must commit an entry of its term
-    /// first, see Ongaro's 2015 erratum to the dissertation),
+    /// first: the fix Ongaro posted to raft-dev in 2015 for a bug in
+    /// single-server changes across leader changes),
     /// config_change_pending (one change at a time), invalid_config_change.
     /// A leader that removes itself keeps leading, without counting itself,
     /// until the change commits, then steps down (§4.2.2).

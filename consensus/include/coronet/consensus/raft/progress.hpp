@@ -1,6 +1,7 @@
 #pragma once
 // What a leader knows about one follower's log, and how it sends to it
-// (etcd-raft's tracker.Progress, written from the dissertation's §10.2).
+// (the three states follow etcd-raft's tracker.Progress; pipelining is the
+// dissertation's §10.2.2).
 //
 //   probe:     the leader does not know where the follower's log matches its
 //              own. It sends one append at a time, then waits for the answer
