@@ -159,11 +159,25 @@ public:
     }
     void heal() { _cut.clear(); }
     /// Probabilities (in percent) of losing and of duplicating each message,
-    /// and whether each delivery round is shuffled.
-    void set_faults(unsigned drop_percent, unsigned duplicate_percent, bool reorder) {
+    /// whether each delivery round is shuffled, and the probability that a
+    /// round also delivers again an old message from any time before (a
+    /// network that delays some packets arbitrarily).
+    void set_faults(unsigned drop_percent, unsigned duplicate_percent, bool reorder, unsigned replay_percent = 0) {
         _drop_percent = drop_percent;
         _duplicate_percent = duplicate_percent;
         _reorder = reorder;
+        _replay_percent = replay_percent;
+    }
+
+    /// Hands `m` to node `id` now, outside the network's queue (for
+    /// hand-made or corrupted messages, whatever their `to` says); false if
+    /// the node is down or refused it.
+    bool inject(raft::node_id id, const raft::message& m) {
+        auto it = _nodes.find(id);
+        if (it == _nodes.end() || !it->second.core) return false;
+        auto ec = it->second.core->step(m);
+        _check.observe(*it->second.core);
+        return !ec;
     }
 
     const std::deque<raft::message>& in_flight() const { return _in_flight; }
@@ -210,6 +224,10 @@ public:
         for (const auto& m : batch) {
             deliver(m);
             if (_duplicate_percent > 0 && _rng() % 100 < _duplicate_percent) deliver(m);
+        }
+        if (_replay_percent > 0 && !_delivered.empty() && _rng() % 100 < _replay_percent) {
+            auto old = _delivered[_rng() % _delivered.size()];
+            deliver(old);
         }
         process_all();
         return batch.size();
@@ -380,6 +398,7 @@ private:
     unsigned _drop_percent = 0;
     unsigned _duplicate_percent = 0;
     bool _reorder = false;
+    unsigned _replay_percent = 0;
     invariant_checker _check;
 };
 

@@ -120,7 +120,36 @@ TEST_CASE("a minority cannot commit, and after healing it adopts the majority's 
     CHECK(c.leader() == l);
 }
 
-TEST_CASE("under loss, duplication, reordering, partitions and crashes every node applies the same sequence", "[raft][cluster]") {
+namespace {
+
+/// `m`, broken in one of the ways step() must refuse whatever the receiver's
+/// state: the wrong recipient, a forbidden sender or term, entries that are
+/// not a log, a snapshot message without a usable snapshot.
+raft::message corrupt(raft::message m, std::mt19937_64& rng) {
+    switch (rng() % 6) {
+    case 0: m.to = m.to + 100; break;
+    case 1: m.from = rng() % 2 == 0 ? raft::no_node : m.to; break;
+    case 2: m.term = rng() % 2 == 0 && m.type != raft::message_type::pre_vote_response ? 0 : ~raft::term_t{0}; break;
+    case 3:
+        m.type = raft::message_type::append;
+        m.entries = entries_with_terms({m.term, m.term}, m.index + 1);
+        m.entries[1].index += 1 + rng() % 5; // not consecutive
+        break;
+    case 4:
+        m.type = raft::message_type::append;
+        m.entries = entries_with_terms({m.term + 1 + rng() % 3}, m.index + 1); // from the future
+        break;
+    default:
+        m.type = raft::message_type::snapshot;
+        m.snapshot.reset();
+        break;
+    }
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("under loss, duplication, reordering, replays, corruption, partitions and crashes every node applies the same sequence", "[raft][cluster]") {
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
         INFO("seed " << seed);
         std::mt19937_64 rng(seed * 7919);
@@ -129,10 +158,15 @@ TEST_CASE("under loss, duplication, reordering, partitions and crashes every nod
             cfg.replication = mode;
             cfg.entries_per_message_max = 3;
         });
-        c.set_faults(15, 10, true);
+        c.set_faults(15, 10, true, 20);
         int proposed = 0;
         for (int step = 0; step < 300; ++step) {
             c.tick_all();
+            if (!c.in_flight().empty() && rng() % 4 == 0) {
+                auto m = c.in_flight()[rng() % c.in_flight().size()];
+                if (m.term == 0) m.term = 1;
+                CHECK_FALSE(c.inject(m.to, corrupt(m, rng)));
+            }
             c.deliver_round();
             c.check_log_matching();
             if (auto l = c.leader(); l && rng() % 2 == 0) {
