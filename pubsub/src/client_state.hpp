@@ -6,6 +6,7 @@
 #include <coronet/pubsub/client.hpp>
 #include <coronet/transports/any_stream.hpp>
 #include <coronet/timer.hpp>
+#include <coronet/wait_until.hpp>
 #include <coronet/waiters.hpp>
 
 #include <boost/asio/this_coro.hpp>
@@ -17,24 +18,7 @@
 
 namespace coronet::pubsub::detail {
 
-/// Waits on `w` until `done()` or until `timeout` has passed (on the
-/// executor's clock, so virtual in the simulator); true if done() holds.
-/// Whoever makes done() true notifies `w`.
-template <class Pred>
-asio::awaitable<bool> wait_until(waiters& w, Pred done, duration timeout) {
-    auto ex = co_await asio::this_coro::executor;
-    auto expired = std::make_shared<bool>(false);
-    coronet::timer t(ex, clock_of(ex));
-    t.expires_at(clock_of(ex).now() + timeout);
-    t.async_wait([expired, &w](boost::system::error_code ec) {
-        if (ec) return;
-        *expired = true;
-        w.notify_all();
-    });
-    while (!done() && !*expired) co_await w.async_wait();
-    t.cancel();
-    co_return done();
-}
+using coronet::wait_until;
 
 struct subscription_state {
     subscription_state(asio::any_io_executor ex, std::uint32_t id, std::string p, std::size_t max)

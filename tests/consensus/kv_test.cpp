@@ -14,10 +14,10 @@ using coronet::test::run_coroutine;
 using kv::status;
 
 TEMPLATE_TEST_CASE("a put is read back with the version of the write that set it", "[consensus][kv]",
-                   coronet::test::single_node_fixture) {
+                   coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     TestType f;
-    kv::service svc(f.module, f.store, 7);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 7);
+    f.run([&]() -> boost::asio::awaitable<void> {
         auto first = co_await svc.put("a", "1");
         auto second = co_await svc.put("b", "2");
         auto again = co_await svc.put("a", "3");
@@ -34,10 +34,10 @@ TEMPLATE_TEST_CASE("a put is read back with the version of the write that set it
 }
 
 TEMPLATE_TEST_CASE("a delete removes the key and a second delete reports it missing", "[consensus][kv]",
-                   coronet::test::single_node_fixture) {
+                   coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     TestType f;
-    kv::service svc(f.module, f.store, 7);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 7);
+    f.run([&]() -> boost::asio::awaitable<void> {
         co_await svc.put("k", "v");
         auto gone = co_await svc.del("k");
         auto again = co_await svc.del("k");
@@ -49,10 +49,10 @@ TEMPLATE_TEST_CASE("a delete removes the key and a second delete reports it miss
 }
 
 TEMPLATE_TEST_CASE("compare-and-swap writes only when the key has the expected version", "[consensus][kv]",
-                   coronet::test::single_node_fixture) {
+                   coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     TestType f;
-    kv::service svc(f.module, f.store, 7);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 7);
+    f.run([&]() -> boost::asio::awaitable<void> {
         auto created = co_await svc.cas("lock", 0, "alice");     // absent: created
         auto lost = co_await svc.cas("lock", 0, "bob");          // exists now: refused
         auto stale = co_await svc.cas("lock", created.version + 100, "bob");
@@ -70,10 +70,10 @@ TEMPLATE_TEST_CASE("compare-and-swap writes only when the key has the expected v
 }
 
 TEMPLATE_TEST_CASE("a prefix list returns matching keys in order, up to the limit", "[consensus][kv]",
-                   coronet::test::single_node_fixture) {
+                   coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     TestType f;
-    kv::service svc(f.module, f.store, 7);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 7);
+    f.run([&]() -> boost::asio::awaitable<void> {
         for (auto k : {"user/3", "user/1", "users", "user/2", "admin/1", "user0"}) co_await svc.put(k, k);
         auto all = co_await svc.list("user/", 100);
         auto two = co_await svc.list("user/", 2);
@@ -88,10 +88,10 @@ TEMPLATE_TEST_CASE("a prefix list returns matching keys in order, up to the limi
 }
 
 TEMPLATE_TEST_CASE("a retried write applies once and returns the first answer; an older request is refused",
-                   "[consensus][kv]", coronet::test::single_node_fixture) {
+                   "[consensus][kv]", coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     TestType f;
-    kv::service svc(f.module, f.store, 42);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 42);
+    f.run([&]() -> boost::asio::awaitable<void> {
         auto first = co_await svc.put("counter", "1");
         auto id = svc.last_request();
         co_await svc.put("other", "x");
@@ -113,24 +113,26 @@ TEMPLATE_TEST_CASE("a retried write applies once and returns the first answer; a
 }
 
 TEMPLATE_TEST_CASE("oversize keys and values are refused before they reach the log", "[consensus][kv]",
-                   coronet::test::single_node_fixture) {
+                   coronet::test::single_node_fixture, coronet::test::raft_fixture) {
     kv::store_options o;
     o.limits.key_max = 8;
     o.limits.value_max = 16;
     TestType f(o);
-    kv::service svc(f.module, f.store, 7);
-    run_coroutine([&]() -> boost::asio::awaitable<void> {
+    kv::service svc(f.module(), f.store(), 7);
+    f.run([&]() -> boost::asio::awaitable<void> {
+        auto commit = f.module().status().commit;
         auto long_key = co_await svc.put("123456789", "v");
         auto empty_key = co_await svc.put("", "v");
         auto big_value = co_await svc.put("k", std::string(17, 'x'));
+        auto refused_commit = f.module().status().commit; // the refused ones never took a log entry
         auto fits = co_await svc.put("12345678", std::string(16, 'x'));
+        CHECK(refused_commit == commit);
         CHECK(long_key.code == status::bad_command);
         CHECK(empty_key.code == status::bad_command);
         CHECK(big_value.code == status::bad_command);
         CHECK(fits.code == status::ok);
     });
-    CHECK(f.store.size() == 1);
-    CHECK(f.module.status().commit == 1); // the refused ones never took a log entry
+    CHECK(f.store().size() == 1);
 }
 
 TEST_CASE("the store answers malformed commands with bad_command and changes nothing", "[consensus][kv]") {
