@@ -92,17 +92,21 @@ TEST_CASE("crc32c matches the published check values, in hardware and in the tab
     }
 }
 
-TEST_CASE("entries, hard states and truncations survive close and reopen exactly", "[wal]") {
+TEST_CASE("entries, hard states, truncations and snapshot marks survive close and reopen exactly", "[wal]") {
     temp_dir dir("wal");
     captured_log log;
     std::mt19937_64 rng(20240611);
     auto pick = [&](std::uint64_t lo, std::uint64_t hi) { return lo + rng() % (hi - lo + 1); };
 
-    std::vector<raft::entry> model; // entry i at model[i - 1]
+    // The model: a snapshot (index, term), then the entries after it.
+    raft::index_t snap_index = 0;
+    raft::term_t snap_term = 0;
+    std::vector<raft::entry> model;
+    auto last_index = [&] { return snap_index + model.size(); };
+    auto term_at = [&](raft::index_t i) { return i == snap_index ? snap_term : model[i - snap_index - 1].term; };
     raft::hard_state hs;
     raft::term_t term = 1;
-    std::size_t reopens = 0;
-    std::size_t segments_max = 0;
+    std::size_t reopens = 0, compactions = 0, segments_max = 0;
 
     // Without fsync: what reaches the files is the same, and the test stays
     // fast on a real disk (the other tests sync).
@@ -114,21 +118,22 @@ TEST_CASE("entries, hard states and truncations survive close and reopen exactly
         auto again = open_wal(dir.path(), log, options);
         REQUIRE(again.recovered.entries == model);
         REQUIRE(again.recovered.hard_state == hs);
-        REQUIRE(again.recovered.snapshot_index == 0);
+        REQUIRE(again.recovered.snapshot_index == snap_index);
+        REQUIRE(again.recovered.snapshot_term == snap_term);
         REQUIRE(again.recovered.torn_bytes == 0);
         w = std::move(again.log);
-        REQUIRE(w.last_index() == model.size());
+        REQUIRE(w.last_index() == last_index());
         ++reopens;
     };
 
-    for (int op = 0; op < 400; ++op) {
+    for (int op = 0; op < 500; ++op) {
         auto dice = pick(0, 99);
-        auto last = static_cast<raft::index_t>(model.size());
+        auto last = last_index();
         if (dice < 55) {
             // Mostly appends at the end; sometimes a new leader overwrites a suffix.
             raft::index_t from = last + 1;
-            if (last > 0 && dice < 12) {
-                from = pick(1, last);
+            if (last > snap_index && dice < 12) {
+                from = pick(snap_index + 1, last);
                 ++term;
             }
             std::vector<raft::entry> batch;
@@ -136,8 +141,7 @@ TEST_CASE("entries, hard states and truncations survive close and reopen exactly
             for (std::uint64_t k = 0; k < count; ++k) {
                 std::string data(pick(0, 300), '\0');
                 for (auto& c : data) c = static_cast<char>(rng());
-                auto type = static_cast<raft::entry_type>(pick(0, 2));
-                batch.push_back(make_entry(from + k, term, std::move(data), type));
+                batch.push_back(make_entry(from + k, term, std::move(data), static_cast<raft::entry_type>(pick(0, 2))));
             }
             if (dice % 2 == 0) {
                 w.append(batch);
@@ -145,18 +149,37 @@ TEST_CASE("entries, hard states and truncations survive close and reopen exactly
                 hs = {term, pick(0, 5), std::min<raft::index_t>(hs.commit + 1, from - 1)};
                 w.persist(hs, batch);
             }
-            model.resize(from - 1);
+            model.resize(from - 1 - snap_index);
             model.insert(model.end(), batch.begin(), batch.end());
-        } else if (dice < 70) {
+        } else if (dice < 68) {
             hs = {term, pick(0, 5), std::min<raft::index_t>(hs.commit + pick(0, 3), last)};
             w.save_hard_state(hs);
-        } else if (dice < 80) {
-            auto keep = pick(0, last);
+        } else if (dice < 76) {
+            auto keep = pick(snap_index, last);
             w.truncate_after(keep);
-            model.resize(keep);
-            hs.commit = std::min(hs.commit, keep); // keep the model a plausible Raft state
-            w.save_hard_state(hs);
-        } else if (dice < 86) {
+            model.resize(keep - snap_index);
+        } else if (dice < 82) {
+            // Compaction up to an entry the log holds, or (rarely) a leader's
+            // snapshot past the end of the log.
+            if (dice == 81) {
+                auto index = last + pick(1, 5);
+                w.mark_snapshot(index, ++term);
+                model.clear();
+                snap_index = index;
+                snap_term = term;
+            } else {
+                auto index = pick(snap_index, last);
+                auto t = term_at(index);
+                w.mark_snapshot(index, t);
+                model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(index - snap_index));
+                snap_index = index;
+                snap_term = t;
+            }
+            REQUIRE(w.snapshot_index() == snap_index);
+            REQUIRE(w.last_index() == last_index());
+            REQUIRE(files_ending(dir.path(), ".log").size() == w.segment_count());
+            ++compactions;
+        } else if (dice < 88) {
             check_reopen();
         } else {
             w.sync();
@@ -165,6 +188,7 @@ TEST_CASE("entries, hard states and truncations survive close and reopen exactly
     }
     check_reopen();
     CHECK(reopens > 10);
+    CHECK(compactions > 10);
     CHECK(segments_max > 10); // many roll-overs at 1 KiB per segment
     CHECK(log.warnings() == 0);
 }
