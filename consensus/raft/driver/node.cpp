@@ -162,8 +162,8 @@ consensus::error node::refusal(std::error_code ec, std::string_view what) const 
     return consensus::error(consensus::errc::rejected, std::string(what) + ": " + ec.message(), _core.leader());
 }
 
-asio::awaitable<std::string> node::await_call(std::shared_ptr<call> c, std::chrono::milliseconds timeout,
-                                              std::function<void()> forget) {
+asio::awaitable<std::string> node::await_call(const std::shared_ptr<call>& c, std::chrono::milliseconds timeout,
+                                              const std::function<void()>& forget) {
     auto done = [&] { return c->done(); };
     if (!co_await wait_until(c->wake, done, timeout)) {
         forget();
@@ -182,9 +182,11 @@ asio::awaitable<std::string> node::propose(std::string command, std::chrono::mil
     _writes[p.index] = {p.term, c};
     drain();
     auto index = p.index;
-    co_return co_await await_call(c, timeout, [this, index, c] {
+    // Named, not built inside the co_await: GCC 12 destroys such temporaries twice.
+    std::function<void()> forget = [this, index, c] {
         if (auto it = _writes.find(index); it != _writes.end() && it->second.c == c) _writes.erase(it);
-    });
+    };
+    co_return co_await await_call(c, timeout, forget);
 }
 
 asio::awaitable<void> node::read_barrier(std::chrono::milliseconds timeout) {
@@ -197,7 +199,8 @@ asio::awaitable<void> node::read_barrier(std::chrono::milliseconds timeout) {
         throw refusal(ec, "read barrier");
     }
     drain();
-    co_await await_call(c, timeout, [this, ctx] { _reads.erase(ctx); });
+    std::function<void()> forget = [this, ctx] { _reads.erase(ctx); };
+    co_await await_call(c, timeout, forget);
 }
 
 asio::awaitable<void> node::change_membership(membership_change change, std::chrono::milliseconds timeout) {
@@ -218,9 +221,10 @@ asio::awaitable<void> node::change_membership(membership_change change, std::chr
     _writes[p.index] = {p.term, c};
     drain();
     auto index = p.index;
-    co_await await_call(c, timeout, [this, index, c] {
+    std::function<void()> forget = [this, index, c] {
         if (auto it = _writes.find(index); it != _writes.end() && it->second.c == c) _writes.erase(it);
-    });
+    };
+    co_await await_call(c, timeout, forget);
     if (change.what == membership_change::kind::remove) _transport.remove_peer(change.node);
 }
 

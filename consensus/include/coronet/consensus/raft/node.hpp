@@ -90,8 +90,9 @@ private:
     void answer_reads();
     void fail_all(const consensus::error& e);
     consensus::error refusal(std::error_code ec, std::string_view what) const;
-    asio::awaitable<std::string> await_call(std::shared_ptr<call> c, std::chrono::milliseconds timeout,
-                                            std::function<void()> forget);
+    /// Arguments by reference: the caller's locals outlive the wait.
+    asio::awaitable<std::string> await_call(const std::shared_ptr<call>& c, std::chrono::milliseconds timeout,
+                                            const std::function<void()>& forget);
 
     asio::any_io_executor _ex;
     node_options _options;
