@@ -34,7 +34,7 @@ struct broker_options {
     /// For clients that do not say (no hello).
     overflow_policy default_policy = overflow_policy::drop_oldest;
     /// Bytes of queued messages gathered into one write.
-    std::size_t write_batch_bytes = 1024u << 10;
+    std::size_t write_batch_bytes = 256u << 10;
     /// Durable subscriptions (at-least-once) the broker keeps, and the
     /// unacknowledged messages each holds while its subscriber is away
     /// (beyond them the oldest go, counted in `dropped`).
