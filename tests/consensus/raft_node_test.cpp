@@ -2,8 +2,7 @@
 // come back with the state machine's result, followers refuse with a hint,
 // a failed leader is replaced without losing acknowledged writes, and stop
 // ends every wait. Virtual time, an in-process network.
-#include "consensus/kv_fixtures.hpp"
-#include "consensus/raft_local_net.hpp"
+#include "consensus/raft_node_cluster.hpp"
 
 #include <coronet/consensus/kv/service.hpp>
 
@@ -13,61 +12,8 @@
 #include <catch2/catch.hpp>
 
 using namespace coronet::consensus;
-using coronet::manual_clock;
-using coronet::test::local_net;
-using coronet::test::run_virtual;
+using cluster = coronet::test::raft_node_cluster;
 
-namespace {
-
-struct cluster {
-    explicit cluster(std::size_t n) {
-        coronet::use_clock(ctx, clock);
-        std::vector<raft::node_id> voters;
-        for (raft::node_id id = 1; id <= n; ++id) voters.push_back(id);
-        for (raft::node_id id = 1; id <= n; ++id) {
-            stores.push_back(std::make_unique<kv::store>());
-            stable.push_back(std::make_unique<raft::memory_stable_store>());
-            raft::node_options o;
-            o.raft.id = id;
-            o.raft.voters = voters;
-            o.raft.seed = 7 * id;
-            o.snapshot_every = 20;
-            nodes.push_back(std::make_unique<raft::node>(ctx.get_executor(), o, *stores.back(), net, *stable.back()));
-            net.attach(id, *nodes.back());
-        }
-        for (auto& n : nodes) n->start();
-    }
-    ~cluster() {
-        for (auto& n : nodes)
-            if (n) n->stop();
-        ctx.poll();
-    }
-    /// The leader with the highest term among live nodes, after letting time pass.
-    raft::node* wait_leader(raft::node_id not_this = 0) {
-        for (int i = 0; i < 20'000; ++i) {
-            ctx.poll();
-            raft::node* best = nullptr;
-            for (auto& n : nodes)
-                if (n && n->raft().id() != not_this && n->raft().role() == raft::role::leader &&
-                    (!best || n->raft().term() > best->raft().term()))
-                    best = n.get();
-            if (best) return best;
-            clock.advance(std::chrono::milliseconds(5));
-        }
-        return nullptr;
-    }
-    template <class F>
-    void run(F&& f) { run_virtual(ctx, clock, std::forward<F>(f)); }
-
-    boost::asio::io_context ctx;
-    manual_clock clock;
-    local_net net{ctx};
-    std::vector<std::unique_ptr<kv::store>> stores;
-    std::vector<std::unique_ptr<raft::memory_stable_store>> stable;
-    std::vector<std::unique_ptr<raft::node>> nodes;
-};
-
-} // namespace
 
 TEST_CASE("a proposal to a Raft follower is refused as not_leader, naming the leader", "[consensus][raft]") {
     cluster c(3);
