@@ -3,24 +3,29 @@
 // node with a kv::store; stable storage from a factory (memory or disk), so a
 // test can stop every node and start the cluster again from what it stored.
 
-#include "consensus/kv_fixtures.hpp"
 #include "consensus/raft_local_net.hpp"
+#include "consensus/virtual_run.hpp"
+
+#include <coronet/consensus/kv/store.hpp>
+#include <coronet/consensus/raft/node.hpp>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 namespace coronet::test {
 
 struct raft_node_cluster {
     using store_factory = std::function<std::unique_ptr<consensus::raft::stable_store>(consensus::raft::node_id)>;
 
-    explicit raft_node_cluster(std::size_t n, store_factory make_store = {}) {
+    explicit raft_node_cluster(std::size_t n, store_factory make_store = {}, consensus::kv::store_options kv = {}) {
         if (!make_store)
             make_store = [](consensus::raft::node_id) { return std::make_unique<consensus::raft::memory_stable_store>(); };
         use_clock(ctx, clock);
         std::vector<consensus::raft::node_id> voters;
         for (consensus::raft::node_id id = 1; id <= n; ++id) voters.push_back(id);
         for (consensus::raft::node_id id = 1; id <= n; ++id) {
-            stores.push_back(std::make_unique<consensus::kv::store>());
+            stores.push_back(std::make_unique<consensus::kv::store>(kv));
             stable.push_back(make_store(id));
             consensus::raft::node_options o;
             o.raft.id = id;

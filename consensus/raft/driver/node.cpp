@@ -174,10 +174,8 @@ asio::awaitable<std::string> node::await_call(const std::shared_ptr<call>& c, st
     co_return std::move(*c->result);
 }
 
-asio::awaitable<std::string> node::propose(std::string command, std::chrono::milliseconds timeout) {
-    if (_stopped) throw consensus::error(consensus::errc::stopped, "the Raft node is stopped");
-    auto p = _core.propose(std::move(command));
-    if (!p) throw refusal(p.error, "propose");
+asio::awaitable<std::string> node::await_write(proposal p, std::chrono::milliseconds timeout, std::string_view what) {
+    if (!p) throw refusal(p.error, what);
     auto c = std::make_shared<call>(_ex);
     _writes[p.index] = {p.term, c};
     drain();
@@ -187,6 +185,11 @@ asio::awaitable<std::string> node::propose(std::string command, std::chrono::mil
         if (auto it = _writes.find(index); it != _writes.end() && it->second.c == c) _writes.erase(it);
     };
     co_return co_await await_call(c, timeout, forget);
+}
+
+asio::awaitable<std::string> node::propose(std::string command, std::chrono::milliseconds timeout) {
+    if (_stopped) throw consensus::error(consensus::errc::stopped, "the Raft node is stopped");
+    co_return co_await await_write(_core.propose(std::move(command)), timeout, "propose");
 }
 
 asio::awaitable<void> node::read_barrier(std::chrono::milliseconds timeout) {
@@ -215,16 +218,7 @@ asio::awaitable<void> node::change_membership(membership_change change, std::chr
     }
     if (change.what == membership_change::kind::add_voter || change.what == membership_change::kind::add_learner)
         _transport.add_peer(change.node, change.address);
-    auto p = _core.propose_config_change(cc);
-    if (!p) throw refusal(p.error, "membership change");
-    auto c = std::make_shared<call>(_ex);
-    _writes[p.index] = {p.term, c};
-    drain();
-    auto index = p.index;
-    std::function<void()> forget = [this, index, c] {
-        if (auto it = _writes.find(index); it != _writes.end() && it->second.c == c) _writes.erase(it);
-    };
-    co_await await_call(c, timeout, forget);
+    co_await await_write(_core.propose_config_change(cc), timeout, "membership change");
     if (change.what == membership_change::kind::remove) _transport.remove_peer(change.node);
 }
 

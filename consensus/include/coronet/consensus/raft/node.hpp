@@ -90,6 +90,8 @@ private:
     void answer_reads();
     void fail_all(const consensus::error& e);
     consensus::error refusal(std::error_code ec, std::string_view what) const;
+    /// Waits for the entry `p` names to commit and be applied.
+    asio::awaitable<std::string> await_write(proposal p, std::chrono::milliseconds timeout, std::string_view what);
     /// Arguments by reference: the caller's locals outlive the wait.
     asio::awaitable<std::string> await_call(const std::shared_ptr<call>& c, std::chrono::milliseconds timeout,
                                             const std::function<void()>& forget);
