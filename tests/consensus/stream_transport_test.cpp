@@ -177,6 +177,24 @@ TEST_CASE("a peer sending a malformed raft frame is disconnected while the clust
     CHECK(c.net.run_until([&] { return c.all_have("k9"); }, 10s));
 }
 
+TEST_CASE("a silent inbound raft connection is closed after the idle timeout", "[consensus][raft][transport]") {
+    raft::stream_transport_options o;
+    o.idle_timeout = 2s;
+    stream_cluster c(o);
+    REQUIRE(c.wait_leader() != 0);
+    auto& quiet = c.net.add_node("quiet");
+    std::string url = c.urls[1];
+    std::string nothing;
+    auto before = c.members[0].transport->stats().timeouts;
+    auto start = c.net.now();
+    CHECK(c.net.run_task(quiet, send_and_see_closed(url, nothing), 5s));
+    CHECK(c.net.now() - start >= 2s);
+    CHECK(c.members[0].transport->stats().timeouts > before);
+    // Connections between Raft peers are closed when silent too, and reopened on use.
+    REQUIRE(c.put_keys(0, 5));
+    CHECK(c.net.run_until([&] { return c.all_have("k4"); }, 10s));
+}
+
 TEST_CASE("a raft peer that is down has a bounded queue with drops counted, and is reconnected when it returns",
           "[consensus][raft][transport]") {
     raft::stream_transport_options o;

@@ -1,5 +1,6 @@
 #include <coronet/consensus/raft/stream_transport.hpp>
 
+#include <coronet/deadline.hpp>
 #include <coronet/timer.hpp>
 #include <coronet/wait_until.hpp>
 #include <coronet/when_any.hpp>
@@ -197,9 +198,17 @@ asio::awaitable<void> stream_transport::read_loop(stream_transport* self, any_st
     } catch (const std::exception&) {
         // Already reset: the first read says so.
     }
+    auto on_silence = [self, &s, &remote] {
+        if (!s.is_open()) return;
+        ++self->_stats.timeouts;
+        self->_log->info("raft transport: closing {}: silent for longer than the idle timeout", remote);
+        s.close();
+    };
+    deadline silence(self->_ex, clock_of(self->_ex), on_silence);
     std::vector<char> chunk(read_chunk_bytes);
     std::string pending;
     while (self->running()) {
+        silence.expires_after(self->_options.idle_timeout);
         auto [ec, n] = co_await s.async_read_some(asio::buffer(chunk), any_stream::awaitable_result_t{});
         if (ec) {
             if (ec != asio::error::eof && ec != asio::error::operation_aborted)
@@ -279,6 +288,14 @@ asio::awaitable<void> stream_transport::write_loop(stream_transport* self, std::
     auto pause = self->_options.reconnect_backoff_min;
     std::vector<std::string> batch;
     std::vector<asio::const_buffer> buffers;
+    bool stuck = false;
+    auto on_stuck = [self, p, &stuck] {
+        if (!p->stream.is_open()) return;
+        stuck = true;
+        ++self->_stats.timeouts;
+        p->stream.close();
+    };
+    deadline write_deadline(self->_ex, clock_of(self->_ex), on_stuck);
     for (;;) {
         while (p->frames.empty() && self->running() && !p->removed) co_await p->wake.async_wait();
         if (!self->running() || p->removed) break;
@@ -301,7 +318,10 @@ asio::awaitable<void> stream_transport::write_loop(stream_transport* self, std::
             p->frames.pop_front();
         }
         for (const auto& f : batch) buffers.push_back(asio::buffer(f));
+        stuck = false;
+        write_deadline.expires_after(self->_options.write_timeout);
         auto [ec, n] = co_await asio::async_write(p->stream, buffers, asio::as_tuple(asio::use_awaitable));
+        write_deadline.disarm();
         if (!ec) {
             self->_stats.sent += batch.size();
             continue;
@@ -312,8 +332,13 @@ asio::awaitable<void> stream_transport::write_loop(stream_transport* self, std::
         if (p->stream.is_open()) p->stream.close();
         p->failed_before = true;
         if (!self->running() || p->removed) break;
-        self->_log->debug("raft transport: connection from node {} to node {} lost: {}", self->_self, p->id,
-                          ec.message());
+        if (stuck)
+            self->_log->info("raft transport: node {} closed its connection to node {}: a write took longer than {} ms",
+                             self->_self, p->id,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(self->_options.write_timeout).count());
+        else
+            self->_log->debug("raft transport: connection from node {} to node {} lost: {}", self->_self, p->id,
+                              ec.message());
         co_await back_off(self, p, pause);
     }
 }

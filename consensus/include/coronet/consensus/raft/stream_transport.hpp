@@ -57,6 +57,15 @@ struct stream_transport_options {
     duration reconnect_backoff_min = std::chrono::milliseconds(20);
     duration reconnect_backoff_max = std::chrono::seconds(1);
     duration connect_timeout = std::chrono::seconds(1);
+    /// A write that has not completed by then closes the connection (the
+    /// peer stopped reading: paused, or gone without a reset); the writer
+    /// reconnects.
+    duration write_timeout = std::chrono::seconds(5);
+    /// An inbound connection silent this long is closed, so a peer that
+    /// vanished without closing does not hold a reader forever. A leader
+    /// heartbeats far more often; a connection only used for rare messages
+    /// (votes between followers) is reopened by its sender when next needed.
+    duration idle_timeout = std::chrono::seconds(60);
 };
 
 struct stream_transport_stats {
@@ -68,6 +77,7 @@ struct stream_transport_stats {
     std::uint64_t reconnects = 0;      ///< of those, made after an earlier failure or loss for that peer
     std::uint64_t connect_failures = 0;
     std::uint64_t accepted = 0;        ///< inbound connections
+    std::uint64_t timeouts = 0;        ///< connections closed for a stuck write or a silent peer
 };
 
 class stream_transport final : public transport {
