@@ -11,6 +11,8 @@
 #include <coronet/transports/sim/network.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -221,4 +223,72 @@ TEST_CASE("a raft peer that is down has a bounded queue with drops counted, and 
     CHECK(c.net.run_until([&] { return c.all_have("k39"); }, 20s));
     CHECK(c.members[leader - 1].transport->stats().reconnects > reconnects);
     CHECK(c.members[leader - 1].transport->connected(down));
+}
+
+namespace {
+
+raft::message sample_message() {
+    raft::message m;
+    m.type = raft::message_type::snapshot;
+    m.from = 1;
+    m.to = 2;
+    m.term = 4;
+    m.snapshot = raft::snapshot{};
+    m.snapshot->metadata.index = 10;
+    m.snapshot->metadata.term = 3;
+    m.snapshot->metadata.members.voters = {1, 2};
+    m.snapshot->data = std::string(100'000, 's'); // spans several reads
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("stream_transport carries raft messages over tcp loopback to a peer added after start",
+          "[consensus][raft][transport]") {
+    asio::io_context ctx;
+    std::vector<raft::message> got;
+    raft::stream_transport a(ctx.get_executor(), 1, {});
+    raft::stream_transport b(ctx.get_executor(), 2, {});
+    a.start("tcp://127.0.0.1:0", [](const raft::message&) {});
+    b.start("tcp://127.0.0.1:0", [&got](const raft::message& m) { got.push_back(m); });
+    a.send(sample_message()); // no such peer yet: dropped
+    CHECK(a.stats().dropped == 1);
+    a.add_peer(2, b.url());
+    auto m = sample_message();
+    for (int i = 0; i < 3; ++i) {
+        m.index = static_cast<raft::index_t>(i);
+        a.send(m);
+    }
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (got.size() < 3 && std::chrono::steady_clock::now() < deadline) ctx.run_one_for(100ms);
+    REQUIRE(got.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+        m.index = static_cast<raft::index_t>(i);
+        CHECK(got[static_cast<std::size_t>(i)] == m);
+    }
+    CHECK(a.stats().sent == 3);
+    CHECK(b.stats().received == 3);
+    CHECK(a.connected(2));
+
+    a.remove_peer(2);
+    a.send(m);
+    CHECK(a.stats().dropped == 2);
+    CHECK_FALSE(a.connected(2));
+
+    bool stopped = false;
+    asio::co_spawn(
+        ctx,
+        [](raft::stream_transport& a, raft::stream_transport& b) -> asio::awaitable<void> {
+            co_await a.stop();
+            co_await b.stop();
+        }(a, b),
+        [&stopped](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+            stopped = true;
+        });
+    deadline = std::chrono::steady_clock::now() + 5s;
+    while (!stopped && std::chrono::steady_clock::now() < deadline) ctx.run_one_for(100ms);
+    CHECK(stopped);
+    a.send(m); // after stop: dropped, never throws
+    CHECK(a.stats().dropped == 3);
 }
