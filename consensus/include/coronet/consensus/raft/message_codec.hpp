@@ -24,6 +24,7 @@
 #include <coronet/consensus/raft/message.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
