@@ -122,3 +122,47 @@ TEST_CASE("a Raft proposal that cannot reach a majority times out", "[consensus]
     CHECK((code == errc::timeout || code == errc::not_leader));
     CHECK_FALSE(c.stores[leader->raft().id() - 1]->get("k"));
 }
+
+namespace {
+
+/// Memory storage that fails, as a full disk would, once told to.
+struct failing_store final : raft::stable_store {
+    void save(const raft::ready& r) override {
+        if (fail) throw std::runtime_error("no space left on device");
+        inner.save(r);
+    }
+    void compact(const raft::snapshot& s) override { inner.compact(s); }
+    raft::restored_state restore() const override { return inner.restore(); }
+    raft::memory_stable_store inner;
+    bool fail = false;
+};
+
+} // namespace
+
+TEST_CASE("a Raft node whose storage fails stops and tells its callers why, instead of acknowledging",
+          "[consensus][raft]") {
+    failing_store* disk = nullptr;
+    cluster c(1, [&](raft::node_id) {
+        auto s = std::make_unique<failing_store>();
+        disk = s.get();
+        return s;
+    });
+    auto* leader = c.wait_leader();
+    REQUIRE(leader);
+    disk->fail = true;
+    errc code{};
+    std::string why;
+    c.run([&]() -> boost::asio::awaitable<void> {
+        try {
+            co_await leader->propose(kv::encode(kv::make_put("k", "v")), std::chrono::seconds(5));
+        } catch (const error& e) {
+            code = e.code();
+            why = e.what();
+        }
+    });
+    CHECK(code == errc::stopped);
+    CHECK(why.find("no space left on device") != std::string::npos);
+    CHECK(leader->failure() == "no space left on device");
+    CHECK(leader->status().role == "stopped");
+    CHECK_FALSE(c.stores[0]->get("k")); // never applied: it was never stored
+}

@@ -33,11 +33,13 @@ void node::start() {
     drain(); // a restarted node may have committed entries to apply
 }
 
-void node::stop() {
+void node::stop() { halt("the Raft node is stopping"); }
+
+void node::halt(const std::string& why) {
     if (_stopped) return;
     _stopped = true;
     if (_ticker) _ticker->cancel();
-    fail_all(consensus::error(consensus::errc::stopped, "the Raft node is stopping"));
+    fail_all(consensus::error(consensus::errc::stopped, why));
 }
 
 asio::awaitable<void> node::tick_loop(node* self, std::shared_ptr<bool> alive) {
@@ -104,9 +106,15 @@ void node::drain() {
             _core.advance(r);
             maybe_snapshot();
         }
-    } catch (...) {
+    } catch (const std::exception& e) {
+        // Storage that cannot keep its promises (disk full, a failed fsync)
+        // or a state machine that broke its contract: going on would send
+        // votes and acknowledgments nothing backs. The node stops, and every
+        // caller learns why, instead of the tick loop dying silently.
         _draining = false;
-        throw;
+        _failure = e.what();
+        halt("the Raft node stopped: " + _failure);
+        return;
     }
     _draining = false;
 }

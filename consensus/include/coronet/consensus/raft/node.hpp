@@ -63,6 +63,9 @@ public:
     std::error_code campaign();
 
     const core& raft() const { return _core; }
+    /// Why the node stopped itself (its stable store or state machine threw);
+    /// empty if it did not.
+    const std::string& failure() const { return _failure; }
     std::uint64_t dropped() const { return _dropped; }
 
 private:
@@ -89,6 +92,8 @@ private:
     void maybe_snapshot();
     void answer_reads();
     void fail_all(const consensus::error& e);
+    /// Stops ticking and fails every waiting call with errc::stopped and `why`.
+    void halt(const std::string& why);
     consensus::error refusal(std::error_code ec, std::string_view what) const;
     /// Waits for the entry `p` names to commit and be applied.
     asio::awaitable<std::string> await_write(proposal p, std::chrono::milliseconds timeout, std::string_view what);
@@ -111,6 +116,7 @@ private:
     bool _draining = false;
     index_t _applied = 0;
     std::uint64_t _dropped = 0;
+    std::string _failure;
     std::uint64_t _next_read = 0;
     std::map<index_t, pending_write> _writes;        ///< by log index
     std::map<std::uint64_t, pending_read> _reads;    ///< by request ctx
