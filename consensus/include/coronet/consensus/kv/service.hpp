@@ -19,24 +19,27 @@ public:
     service(module& m, const store& s, std::uint64_t client, std::chrono::milliseconds timeout = std::chrono::seconds(5))
         : _module(m), _store(s), _client(client), _timeout(timeout) {}
 
+    /// Arguments are borrowed until the call completes (GCC 12 mishandles
+    /// by-value temporaries in co_await expressions).
     /// Each write takes the next request id, or `retry_of` to repeat one that
     /// timed out (applied at most once, whichever copy commits first).
     /// Throws consensus::error (not_leader, timeout, stopped).
-    asio::awaitable<result> put(std::string key, std::string value, std::optional<request_id> retry_of = {});
-    asio::awaitable<result> del(std::string key, std::optional<request_id> retry_of = {});
+    asio::awaitable<result> put(const std::string& key, const std::string& value,
+                                std::optional<request_id> retry_of = {});
+    asio::awaitable<result> del(const std::string& key, std::optional<request_id> retry_of = {});
     /// expected_version 0: create only if absent.
-    asio::awaitable<result> cas(std::string key, std::uint64_t expected_version, std::string value,
+    asio::awaitable<result> cas(const std::string& key, std::uint64_t expected_version, const std::string& value,
                                 std::optional<request_id> retry_of = {});
 
     /// Linearizable reads (a read barrier first).
-    asio::awaitable<std::optional<item>> get(std::string key);
-    asio::awaitable<std::vector<std::pair<std::string, item>>> list(std::string prefix, std::size_t limit);
+    asio::awaitable<std::optional<item>> get(const std::string& key);
+    asio::awaitable<std::vector<std::pair<std::string, item>>> list(const std::string& prefix, std::size_t limit);
 
     /// The id the last write used: what to pass as retry_of after a timeout.
     request_id last_request() const { return {_client, _seq}; }
 
 private:
-    asio::awaitable<result> write(command c, std::optional<request_id> retry_of);
+    asio::awaitable<result> write(const command& c, std::optional<request_id> retry_of);
 
     module& _module;
     const store& _store;

@@ -1,0 +1,82 @@
+#include "child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <system_error>
+#include <thread>
+
+extern char** environ;
+
+namespace coronet::cli {
+
+pid_t spawn_self(const std::vector<std::string>& args, const std::filesystem::path& log) {
+    char self[4096];
+    auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
+    self[n] = '\0';
+    std::vector<char*> argv{self};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    auto log_path = log.string();
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    // The parent may block SIGINT/SIGTERM to wait for them; the child must
+    // not inherit that, or it could not be stopped gracefully.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, self, &actions, &attr, argv.data(), environ);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), fmt::format("starting {}", self));
+    return pid;
+}
+
+std::optional<int> exited(pid_t pid) {
+    int status = 0;
+    auto r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    return std::nullopt;
+}
+
+std::optional<int> stop_child(pid_t pid, std::chrono::milliseconds grace) {
+    if (auto s = exited(pid)) return s;
+    if (::kill(pid, SIGTERM) != 0 && errno == ESRCH) return std::nullopt;
+    ::kill(pid, SIGCONT); // a paused child cannot act on SIGTERM
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto s = exited(pid)) return s;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    if (::waitpid(pid, &status, 0) == pid) return status;
+    return std::nullopt;
+}
+
+std::string describe_wait_status(int status) {
+    if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+    return fmt::format("ended with wait status {}", status);
+}
+
+} // namespace coronet::cli

@@ -1,0 +1,30 @@
+#pragma once
+// Child processes of the command-line tools (`coronet kv cluster`, the demo):
+// started from this same executable, output to a log file, and always
+// stopped by PID — SIGTERM, a grace period, then SIGKILL.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coronet::cli {
+
+/// Runs this executable (/proc/self/exe) with `args`, stdout and stderr
+/// appended to `log`. Throws std::system_error if it cannot be started.
+pid_t spawn_self(const std::vector<std::string>& args, const std::filesystem::path& log);
+
+/// SIGTERM, then SIGKILL if `pid` has not exited within `grace`; reaps it.
+/// Returns its wait status (nullopt if it was already reaped).
+std::optional<int> stop_child(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+/// Reaps `pid` if it has exited; its wait status then.
+std::optional<int> exited(pid_t pid);
+
+/// "exited with status 0", "killed by signal 9".
+std::string describe_wait_status(int status);
+
+} // namespace coronet::cli
