@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include <coronet/transports/http_client.hpp>
 #include "kv_cluster.hpp"
+#include "kv_workload.hpp"
 
 #include <coronet/consensus/kv/server.hpp>
 #include <coronet/runtime.hpp>
@@ -33,6 +34,7 @@ struct serve_flags {
     unsigned tick_ms = 15;
     std::uint64_t snapshot_every = 10'000;
     unsigned timeout_ms = 5'000;
+    bool fault_injection = false;
 };
 
 struct client_flags {
@@ -63,6 +65,7 @@ int serve(const serve_flags& f, const global_options& g) {
     o.node.tick = std::chrono::milliseconds(f.tick_ms);
     o.node.snapshot_every = f.snapshot_every;
     o.api.timeout = std::chrono::milliseconds(f.timeout_ms);
+    o.fault_injection = f.fault_injection;
     runtime_options ro;
     ro.log = make_logger("kv", parse_log_level(g.log_level));
     runtime rt(ro);
@@ -131,6 +134,8 @@ void add_serve(CLI::App& kvc, const global_options& g, std::function<int()>& run
     s->add_option("--snapshot-every", f->snapshot_every, "entries between snapshots")->capture_default_str();
     s->add_option("--timeout-ms", f->timeout_ms, "how long a request may wait for the cluster")
         ->capture_default_str();
+    s->add_flag("--fault-injection", f->fault_injection,
+                "serve /v1/faults/partition so a test can cut this node off from peers (tests only)");
     s->callback([&run, &g, f] { run = [&g, f] { return serve(*f, g); }; });
 }
 
@@ -187,6 +192,7 @@ void add_kv_command(CLI::App& app, const global_options& g, std::function<int()>
     add_serve(*kvc, g, run);
     add_kv_cluster(*kvc, g, run);
     add_client(*kvc, run);
+    add_kv_workload(*kvc, g, run);
 }
 
 } // namespace coronet::cli

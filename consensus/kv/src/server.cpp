@@ -84,9 +84,42 @@ server::server(asio::any_io_executor ex, server_options o, logger_ptr log)
       _api(_node, _store, (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()) | 1,
            api_options(_options)),
       _http(ex, tcp_endpoint(self(_options).http),
-            [this](const http::request& r) { return _api.handle(r); }, _options.http, _log) {}
+            [this](const http::request& r) { return route(r); }, _options.http, _log) {}
 
 server::~server() = default;
+
+asio::awaitable<http::response> server::route(const http::request& req) {
+    if (_options.fault_injection && std::string_view(req.target()) == "/v1/faults/partition") co_return faults(req);
+    co_return co_await _api.handle(req);
+}
+
+http::response server::faults(const http::request& req) {
+    if (req.method() == http::verb::put) {
+        std::string_view list = req.body();
+        std::vector<node_id> ids;
+        while (!list.empty()) {
+            auto comma = list.find(',');
+            auto item = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            node_id id = 0;
+            auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+            if (ec != std::errc{} || end != item.data() + item.size() || id == 0)
+                return http::json_error(http::status::bad_request, "the body is a comma-separated list of node ids");
+            ids.push_back(id);
+        }
+        for (auto id : ids) _transport.block(id);
+        _log->warn("fault injection: partitioned from {} node(s)", ids.size());
+    } else if (req.method() == http::verb::delete_) {
+        for (auto id : std::vector<node_id>(_transport.blocked().begin(), _transport.blocked().end()))
+            _transport.block(id, false);
+        _log->warn("fault injection: partition healed");
+    } else if (req.method() != http::verb::get) {
+        return http::json_error(http::status::method_not_allowed, "use GET, PUT or DELETE");
+    }
+    std::string body = "{\"blocked\":[";
+    for (auto id : _transport.blocked()) body += (body.back() == '[' ? "" : ",") + std::to_string(id);
+    return http::make_response(http::status::ok, body + "]}\n");
+}
 
 void server::start() {
     auto* n = &_node;

@@ -105,7 +105,7 @@ void stream_transport::spawn_writer(const std::shared_ptr<peer>& p) { _tasks.spa
 
 void stream_transport::send(const message& m) {
     auto it = _peers.find(m.to);
-    if (!running() || it == _peers.end()) {
+    if (!running() || it == _peers.end() || _blocked.contains(m.to)) {
         ++_stats.dropped;
         return;
     }
@@ -138,6 +138,13 @@ void stream_transport::send(const message& m) {
     p.bytes += frame.size();
     p.frames.push_back(std::move(frame));
     p.wake.notify_one();
+}
+
+void stream_transport::block(node_id id, bool blocked) {
+    if (blocked)
+        _blocked.insert(id);
+    else
+        _blocked.erase(id);
 }
 
 void stream_transport::add_peer(node_id id, const std::string& address) {
@@ -246,6 +253,10 @@ bool stream_transport::deliver_frames(std::string& pending, const std::string& r
             _log->warn("raft transport: closing {}: {}", remote, e.what());
             ok = false;
             break;
+        }
+        if (_blocked.contains(m->from)) {
+            ++_stats.dropped;
+            continue;
         }
         ++_stats.received;
         _on_message(*m);

@@ -38,6 +38,10 @@ struct server_options {
     store_options store;
     http_api_options api;
     http::server_options http;
+    /// Serves /v1/faults/partition, through which a test harness cuts this
+    /// node off from chosen peers (PUT "2,3"; DELETE heals; GET lists).
+    /// Off by default: anyone who can reach the API could partition the node.
+    bool fault_injection = false;
 };
 
 /// Parses "ID=RAFT_URL=HOST:PORT" (the --peer flag); throws
@@ -69,6 +73,8 @@ public:
     const raft::stream_transport& transport() const { return _transport; }
 
 private:
+    asio::awaitable<http::response> route(const http::request& req);
+    http::response faults(const http::request& req);
     static std::unique_ptr<raft::stable_store> open_storage(const server_options& o, const logger_ptr& log);
     static raft::node_options node_options_for(const server_options& o);
 

@@ -107,6 +107,11 @@ public:
     void add_peer(node_id id, const std::string& address) override;
     void remove_peer(node_id id) override;
 
+    /// Fault injection (a network partition): while `id` is blocked, every
+    /// message to it and from it is dropped and counted, connections stay up.
+    void block(node_id id, bool blocked = true);
+    const std::set<node_id>& blocked() const { return _blocked; }
+
     const stream_transport_stats& stats() const { return _stats; }
     /// Frames waiting for `id` (0 for an unknown peer).
     std::size_t queued(node_id id) const;
@@ -147,6 +152,7 @@ private:
     any_listener _listener;
     std::map<node_id, std::shared_ptr<peer>> _peers;
     std::set<any_stream*> _inbound; ///< open inbound connections, closed by stop()
+    std::set<node_id> _blocked;     ///< partitioned away by block()
     task_group _tasks;
     stream_transport_stats _stats;
     bool _started = false;
