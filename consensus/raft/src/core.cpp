@@ -9,6 +9,13 @@
 namespace coronet::consensus::raft {
 namespace {
 
+/// The splitmix64 finalizer: nearby inputs map far apart.
+std::uint64_t spread(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 raft::config validated(raft::config config) {
     config.validate();
     return config;
@@ -73,7 +80,13 @@ core::core(raft::config config, restored_state restored)
     _applied = std::clamp(restored.applied, _log.snapshot_index(), _commit);
     _applying = _applied;
     // Mix the id in so identically configured nodes draw different timeouts.
-    _rng_state = _config.seed ^ (_config.id * 0x9E3779B97F4A7C15ull);
+    // Every node walks the same sequence (draw_election_timeout() adds a
+    // fixed step), so only where it starts tells nodes apart: the id goes
+    // through the finalizer to start each node far from every other.
+    // (seed ^ id * step started node id + 1 exactly one draw behind node
+    // id; once their draw counts lined up, two candidates timed out on the
+    // same tick and split the vote forever.)
+    _rng_state = _config.seed ^ spread(_config.id);
     make_membership(_config.voters, _config.learners); // throws if invalid
     rebuild_members();
     become_follower(_term, no_node);
