@@ -13,6 +13,7 @@ usage: kv_faults_test.py CORONET [SECONDS]
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,12 +31,20 @@ events = []
 
 
 def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
+    # Below the kernel's ephemeral range (32768+): other tests running at the
+    # same time bind port 0 and could otherwise take a port while its node is
+    # down between a SIGKILL and its restart.
+    rng = random.Random(os.getpid())
+    ports = []
+    while len(ports) < n:
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in ports:
+            ports.append(port)
     return ports
 
 
@@ -158,9 +167,21 @@ def main():
         raise SystemExit("the history is not linearizable (copied to /tmp/coronet-kv-faults-history.jsonl)")
 
 
+def diagnose():
+    for i, p in sorted(nodes.items()):
+        state = "running" if p.poll() is None else f"exited with {p.returncode}"
+        print(f"--- node {i} (pid {p.pid}) {state}; last lines of its log:")
+        with open(os.path.join(work, f"node-{i}.log"), errors="replace") as f:
+            print("".join(f.readlines()[-15:]))
+    print("--- events:\n" + "\n".join(events))
+
+
 try:
     main()
     print("PASS: linearizable under SIGKILL, SIGSTOP and a partition")
+except BaseException:
+    diagnose()
+    raise
 finally:
     for i, p in nodes.items():
         if p.poll() is None:

@@ -334,7 +334,7 @@ TEST_CASE("history records survive a round trip through a JSON-lines file", "[co
         lin_get(4, "k", "v", 3, 4),
         lin_del(5, "k", 7, 8, outcome::fail),
         lin_put(6, "quote\"and\\slash", "line\nbreak\ttab \xc3\xa9", -5, 0, outcome::unknown),
-        lin_put(7, "bytes", std::string("\xff\x00\x01 not utf-8", 15), 0, 0),
+        lin_put(7, "bytes", std::string("\xff\x00\x01 not utf-8", sizeof "\xff\x00\x01 not utf-8" - 1), 0, 0),
         unknown_get,
     };
     {
