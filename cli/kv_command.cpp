@@ -93,8 +93,11 @@ int call(const client_flags& f, verb method, const std::string& target, const st
         http::reply r;
         try {
             r = c.request(method, target, body);
-        } catch (const std::exception&) {
-            if (std::chrono::steady_clock::now() >= deadline) throw;
+        } catch (const std::exception& e) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::cerr << "coronet: no answer: " << e.what() << "\n";
+                return 2;
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
         }
