@@ -35,6 +35,7 @@ struct serve_flags {
     std::uint64_t snapshot_every = 10'000;
     unsigned timeout_ms = 5'000;
     bool fault_injection = false;
+    bool lease_reads = false;
 };
 
 struct client_flags {
@@ -66,6 +67,7 @@ int serve(const serve_flags& f, const global_options& g) {
     o.node.snapshot_every = f.snapshot_every;
     o.api.timeout = std::chrono::milliseconds(f.timeout_ms);
     o.fault_injection = f.fault_injection;
+    o.node.raft.lease_reads = f.lease_reads;
     runtime_options ro;
     ro.log = make_logger("kv", parse_log_level(g.log_level));
     runtime rt(ro);
@@ -137,6 +139,8 @@ void add_serve(CLI::App& kvc, const global_options& g, std::function<int()>& run
     s->add_option("--snapshot-every", f->snapshot_every, "entries between snapshots")->capture_default_str();
     s->add_option("--timeout-ms", f->timeout_ms, "how long a request may wait for the cluster")
         ->capture_default_str();
+    s->add_flag("--lease-reads", f->lease_reads,
+                "serve reads on the leader's lease instead of a heartbeat round (assumes bounded clock drift)");
     s->add_flag("--fault-injection", f->fault_injection,
                 "serve /v1/faults/partition so a test can cut this node off from peers (tests only)");
     s->callback([&run, &g, f] { run = [&g, f] { return serve(*f, g); }; });

@@ -96,3 +96,28 @@ TEST_CASE("the leader bounds its queue of pending reads", "[raft][read_index]") 
     CHECK(refusals[0].reject);
     CHECK(refusals[0].context == 4);
 }
+
+TEST_CASE("with lease reads a leader answers ReadIndex at once without a heartbeat round, and only with CheckQuorum",
+          "[raft][read_index]") {
+    auto cfg = make_config(1, {1, 2, 3});
+    cfg.lease_reads = true;
+    cfg.check_quorum = true;
+    raft::core leader(cfg);
+    make_leader(leader, {1, 2, 3});
+    drain(leader);
+    REQUIRE_FALSE(leader.read_index(3)); // before its no-op commits: it still waits
+    CHECK(drain(leader).read_states.empty());
+    REQUIRE_FALSE(leader.step(ack(2, 1, 1, 1)));
+    auto d = drain(leader);
+    REQUIRE(d.read_states.size() == 1); // the waiting read is released with the commit
+    CHECK(d.read_states[0] == raft::read_state{1, 3});
+
+    REQUIRE_FALSE(leader.read_index(4));
+    d = drain(leader);
+    REQUIRE(d.read_states.size() == 1);
+    CHECK(d.read_states[0] == raft::read_state{1, 4});
+    CHECK(d.of_type(message_type::heartbeat).empty()); // no round trip
+
+    cfg.check_quorum = false;
+    CHECK_THROWS_AS(raft::core(cfg), std::invalid_argument);
+}

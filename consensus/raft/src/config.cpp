@@ -25,6 +25,7 @@ void config::validate() const {
     if (entries_per_message_max == 0) fail("entries_per_message_max must be at least 1");
     if (uncommitted_entries_max == 0) fail("uncommitted_entries_max must be at least 1");
     if (committed_entries_per_ready_max == 0) fail("committed_entries_per_ready_max must be at least 1");
+    if (lease_reads && !check_quorum) fail("lease_reads needs check_quorum");
     if (replication != replication_mode::concurrent && replication != replication_mode::sequential)
         fail("unknown replication mode");
 }

@@ -20,6 +20,11 @@ std::error_code core::leader_read(node_id requester, std::uint64_t request_ctx) 
         _reads.wait_for_commit(requester, request_ctx);
         return {};
     }
+    if (_config.lease_reads) {
+        // §6.4.1: CheckQuorum's lease stands in for the heartbeat round.
+        answer_read(requester, {_commit, request_ctx});
+        return {};
+    }
     // Step 2: record the commit index, then confirm leadership with a round
     // of heartbeats; a majority answering means no newer leader existed at
     // the time of the request.
@@ -30,16 +35,19 @@ std::error_code core::leader_read(node_id requester, std::uint64_t request_ctx) 
 }
 
 void core::release_reads() {
-    for (const auto& r : _reads.take_confirmed(_members.voters, _config.id)) {
-        if (r.requester == _config.id) {
-            _read_states.push_back({r.index, r.request_ctx});
-        } else {
-            auto m = make(message_type::read_index_response, r.requester);
-            m.index = r.index;
-            m.context = r.request_ctx;
-            send(std::move(m));
-        }
+    for (const auto& r : _reads.take_confirmed(_members.voters, _config.id))
+        answer_read(r.requester, {r.index, r.request_ctx});
+}
+
+void core::answer_read(node_id requester, const read_state& rs) {
+    if (requester == _config.id) {
+        _read_states.push_back(rs);
+        return;
     }
+    auto m = make(message_type::read_index_response, requester);
+    m.index = rs.index;
+    m.context = rs.request_ctx;
+    send(std::move(m));
 }
 
 } // namespace coronet::consensus::raft

@@ -200,8 +200,12 @@ void core::commit_to(index_t index) {
     // trustworthy: queued reads can start their rounds.
     if (committed_in_term()) {
         if (_reads.open_waiting(_commit) != 0) {
-            broadcast_heartbeat();
-            release_reads();
+            if (_config.lease_reads) {
+                for (const auto& r : _reads.take_open()) answer_read(r.requester, {r.index, r.request_ctx});
+            } else {
+                broadcast_heartbeat();
+                release_reads();
+            }
         }
     }
     step_down_if_removed(old);

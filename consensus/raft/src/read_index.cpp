@@ -53,4 +53,10 @@ void read_index_queue::clear() {
     _acked.clear();
 }
 
+std::vector<read_index_queue::request> read_index_queue::take_open() {
+    std::vector<request> out(_open.begin(), _open.end());
+    _open.clear();
+    return out;
+}
+
 } // namespace coronet::consensus::raft

@@ -87,6 +87,14 @@ struct config {
     std::size_t pending_reads_max = 4'096;
     /// Committed entries handed to the application in one ready.
     std::size_t committed_entries_per_ready_max = 4'096;
+    /// Lease-based reads (dissertation §6.4.1): a leader whose entry of its
+    /// term is committed answers ReadIndex at once with its commit index,
+    /// without a heartbeat round. Safe only because CheckQuorum (required)
+    /// makes followers refuse votes for election_ticks after hearing from
+    /// the leader and the leader step down after election_ticks without a
+    /// majority — which assumes clocks that do not drift apart by more than
+    /// that. Off by default: ReadIndex costs a round trip but no assumption.
+    bool lease_reads = false;
 
     /// Throws std::invalid_argument naming the first field out of range.
     void validate() const;

@@ -249,6 +249,8 @@ private:
 
     // Reads (core_read.cpp)
     void release_reads();
+    /// Hands a read point to the local application or to the follower that asked.
+    void answer_read(node_id requester, const read_state& rs);
 
     /// Immutable after construction.
     raft::config _config;

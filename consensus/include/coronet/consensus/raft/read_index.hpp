@@ -54,6 +54,10 @@ public:
     /// has acknowledged; `self` counts as having acknowledged every round.
     std::vector<request> take_confirmed(std::span<const node_id> voters, node_id self);
 
+    /// Releases every request that has a round, confirmed or not: with a
+    /// leader lease (config::lease_reads) the lease is the confirmation.
+    std::vector<request> take_open();
+
     /// Drops everything (on losing leadership: requesters retry elsewhere).
     void clear();
 
