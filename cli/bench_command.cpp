@@ -1,8 +1,10 @@
 // coronet bench transports: the transport comparison (bench/transport_bench).
 // coronet bench rpc: the RPC comparison (bench/rpc).
 // coronet bench pubsub: the pub/sub comparison (bench/pubsub).
+// coronet bench kv: the replicated KV store vs etcd (bench/kv).
 #include "commands.hpp"
 
+#include "kv_bench.hpp"
 #include "pubsub_bench.hpp"
 #include "rpc_bench.hpp"
 #include "transport_bench.hpp"
@@ -76,6 +78,33 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             if (!p_json->empty()) po->json_path = *p_json;
             po->pin_cpus = !*p_no_pin;
             return pb::run_pubsub_bench(*po, std::cout);
+        };
+    });
+
+    namespace kb = coronet::bench::kv_bench;
+    auto ko = std::make_shared<kb::bench_options>();
+    auto k_json = std::make_shared<std::string>();
+    auto k_seconds = std::make_shared<double>(5);
+    auto k_failovers = std::make_shared<unsigned>(5);
+    auto k_no_fsync = std::make_shared<bool>(false);
+    auto* k = bench->add_subcommand("kv", "the replicated KV store (3 nodes, async and sync replication) vs etcd");
+    auto* k_seconds_opt = k->add_option("--seconds", *k_seconds, "measured seconds per cell (default 5; --quick: 1)");
+    k->add_option("--clients", ko->clients, "concurrent clients, one cell each (comma-separated)")
+        ->delimiter(',')
+        ->capture_default_str();
+    auto* k_failovers_opt =
+        k->add_option("--failovers", *k_failovers, "leader kills per system (default 5; --quick: 2; 0: none)");
+    k->add_flag("--no-fsync", *k_no_fsync, "neither system fsyncs its log (etcd only where its version can)");
+    k->add_option("--only", ko->only, "run only these systems (comma-separated: coronet, etcd)")->delimiter(',');
+    k->add_flag("--quick", ko->quick, "1 s cells, 2 failovers");
+    k->add_option("--json", *k_json, "also write the results as JSON to this file");
+    k->callback([&run, ko, k_json, k_seconds, k_failovers, k_no_fsync, k_seconds_opt, k_failovers_opt] {
+        run = [ko, k_json, k_seconds, k_failovers, k_no_fsync, k_seconds_opt, k_failovers_opt] {
+            if (k_seconds_opt->count()) ko->seconds = *k_seconds;
+            if (k_failovers_opt->count()) ko->failovers = *k_failovers;
+            ko->fsync = !*k_no_fsync;
+            if (!k_json->empty()) ko->json_path = *k_json;
+            return kb::run_kv_bench(*ko, std::cout);
         };
     });
 }
