@@ -88,6 +88,8 @@ private:
     static asio::awaitable<void> tick_loop(node* self, std::shared_ptr<bool> alive);
     /// Carries out every ready the core has; called after each input.
     void drain();
+    /// drain() once the inputs already queued on the executor are in.
+    void schedule_drain();
     void apply(const entry& e);
     void maybe_snapshot();
     void answer_reads();
@@ -114,6 +116,7 @@ private:
     bool _started = false;
     bool _stopped = false;
     bool _draining = false;
+    bool _drain_posted = false;
     index_t _applied = 0;
     std::uint64_t _dropped = 0;
     std::string _failure;
