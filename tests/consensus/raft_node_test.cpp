@@ -12,11 +12,11 @@
 #include <catch2/catch.hpp>
 
 using namespace coronet::consensus;
-using cluster = coronet::test::raft_node_cluster;
+using node_cluster = coronet::test::raft_node_cluster;
 
 
 TEST_CASE("a proposal to a Raft follower is refused as not_leader, naming the leader", "[consensus][raft]") {
-    cluster c(3);
+    node_cluster c(3);
     auto* leader = c.wait_leader();
     REQUIRE(leader);
     raft::node* follower = nullptr;
@@ -41,7 +41,7 @@ TEST_CASE("a proposal to a Raft follower is refused as not_leader, naming the le
 
 TEST_CASE("writes acknowledged by a Raft leader survive its failure and the next leader serves them",
           "[consensus][raft]") {
-    cluster c(3);
+    node_cluster c(3);
     auto* first = c.wait_leader();
     REQUIRE(first);
     auto first_id = first->raft().id();
@@ -75,7 +75,7 @@ TEST_CASE("writes acknowledged by a Raft leader survive its failure and the next
 }
 
 TEST_CASE("a Raft node that is stopped fails its waiting calls and refuses new ones", "[consensus][raft]") {
-    cluster c(3);
+    node_cluster c(3);
     auto* leader = c.wait_leader();
     REQUIRE(leader);
     // Cut the leader off: its proposal cannot commit and waits.
@@ -106,7 +106,7 @@ TEST_CASE("a Raft node that is stopped fails its waiting calls and refuses new o
 }
 
 TEST_CASE("a Raft proposal that cannot reach a majority times out", "[consensus][raft]") {
-    cluster c(3);
+    node_cluster c(3);
     auto* leader = c.wait_leader();
     REQUIRE(leader);
     c.net.isolate(leader->raft().id());
@@ -142,7 +142,7 @@ struct failing_store final : raft::stable_store {
 TEST_CASE("a Raft node whose storage fails stops and tells its callers why, instead of acknowledging",
           "[consensus][raft]") {
     failing_store* disk = nullptr;
-    cluster c(1, [&](raft::node_id) {
+    node_cluster c(1, [&](raft::node_id) {
         auto s = std::make_unique<failing_store>();
         disk = s.get();
         return s;

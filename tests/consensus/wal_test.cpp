@@ -24,14 +24,14 @@ using coronet::test::write_bytes;
 
 namespace {
 
-raft::entry make_entry(raft::index_t index, raft::term_t term, std::string data = {},
+raft::entry wal_entry(raft::index_t index, raft::term_t term, std::string data = {},
                        raft::entry_type type = raft::entry_type::normal) {
     return raft::entry{term, index, type, std::move(data)};
 }
 
 std::vector<raft::entry> make_entries(raft::index_t from, raft::index_t to, raft::term_t term, std::size_t data_bytes = 16) {
     std::vector<raft::entry> out;
-    for (auto i = from; i <= to; ++i) out.push_back(make_entry(i, term, std::string(data_bytes, static_cast<char>('a' + i % 26))));
+    for (auto i = from; i <= to; ++i) out.push_back(wal_entry(i, term, std::string(data_bytes, static_cast<char>('a' + i % 26))));
     return out;
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("entries, hard states, truncations and snapshot marks survive close an
             for (std::uint64_t k = 0; k < count; ++k) {
                 std::string data(pick(0, 300), '\0');
                 for (auto& c : data) c = static_cast<char>(rng());
-                batch.push_back(make_entry(from + k, term, std::move(data), static_cast<raft::entry_type>(pick(0, 2))));
+                batch.push_back(wal_entry(from + k, term, std::move(data), static_cast<raft::entry_type>(pick(0, 2))));
             }
             if (dice % 2 == 0) {
                 w.append(batch);
@@ -202,7 +202,7 @@ TEST_CASE("a torn tail is cut at open wherever the last record was cut, and the 
     {
         auto [w, r] = open_wal(wal_dir, log);
         w.persist(hs, entries);
-        w.append(std::vector{make_entry(6, 1, "the last record, torn by a crash")});
+        w.append(std::vector{wal_entry(6, 1, "the last record, torn by a crash")});
         w.close();
     }
     auto segment = files_ending(wal_dir, ".log").at(0);
@@ -223,12 +223,12 @@ TEST_CASE("a torn tail is cut at open wherever the last record was cut, and the 
             CHECK(r.torn_bytes == cut - last_start);
             CHECK(cut_log.warnings() == (cut == last_start ? 0u : 1u));
             CHECK(std::filesystem::file_size(segment) == last_start);
-            w.append(std::vector{make_entry(6, 2, "written after recovery")});
+            w.append(std::vector{wal_entry(6, 2, "written after recovery")});
             w.close();
         }
         auto [w, r] = raft::wal::open(wal_dir, no_sync, cut_log.log);
         REQUIRE(r.entries.size() == 6);
-        CHECK(r.entries.back() == make_entry(6, 2, "written after recovery"));
+        CHECK(r.entries.back() == wal_entry(6, 2, "written after recovery"));
         CHECK(r.torn_bytes == 0);
     }
 }
@@ -424,8 +424,8 @@ TEST_CASE("appends that would break the log's shape are refused and write nothin
     auto size = std::filesystem::file_size(segment);
     CHECK_THROWS_AS(w.append(make_entries(7, 8, 2)), std::invalid_argument); // a gap
     CHECK_THROWS_AS(w.append(make_entries(6, 6, 1)), std::invalid_argument); // a term going back
-    CHECK_THROWS_AS(w.append(std::vector{make_entry(6, 2), make_entry(8, 2)}), std::invalid_argument);
-    CHECK_THROWS_AS(w.append(std::vector{make_entry(6, 2), make_entry(7, 2, std::string(100, 'x'))}),
+    CHECK_THROWS_AS(w.append(std::vector{wal_entry(6, 2), wal_entry(8, 2)}), std::invalid_argument);
+    CHECK_THROWS_AS(w.append(std::vector{wal_entry(6, 2), wal_entry(7, 2, std::string(100, 'x'))}),
                     std::invalid_argument); // over record_bytes_max: not even entry 6 is written
     CHECK(std::filesystem::file_size(segment) == size);
     CHECK(w.last_index() == 5);

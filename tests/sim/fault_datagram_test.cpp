@@ -1,3 +1,4 @@
+#include "sim/fault_support.hpp"
 #include "transports/test_support.hpp"
 
 #include <coronet/manual_clock.hpp>
@@ -18,14 +19,13 @@ using namespace coronet;
 using namespace std::chrono_literals;
 using coronet::test::run_until;
 using coronet::test::settle;
+using coronet::test::make_plan;
 using coronet::test::run_coroutine;
 namespace asio = boost::asio;
 
 namespace {
 
 const asio::ip::udp::endpoint any_loopback_port(asio::ip::address_v4::loopback(), 0);
-
-std::shared_ptr<fault::plan> make_plan(fault::settings s) { return std::make_shared<fault::plan>(s); }
 
 /// The next datagram, or nothing if none comes within `bound`: a guard
 /// against a hung test, never a timing assertion.

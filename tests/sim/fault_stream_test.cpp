@@ -1,3 +1,4 @@
+#include "sim/fault_support.hpp"
 #include "transports/test_support.hpp"
 
 #include <coronet/manual_clock.hpp>
@@ -20,6 +21,8 @@ using namespace coronet;
 using namespace std::chrono_literals;
 using coronet::test::run_until;
 using coronet::test::settle;
+using coronet::test::make_plan;
+using coronet::test::is_reset_or_eof;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
@@ -37,8 +40,6 @@ std::pair<tcp::stream, tcp::stream> tcp_pair(asio::io_context& ctx) {
     server.set_option(asio::ip::tcp::no_delay(true));
     return {tcp::stream(std::move(client)), tcp::stream(std::move(server))};
 }
-
-std::shared_ptr<fault::plan> make_plan(fault::settings s) { return std::make_shared<fault::plan>(s); }
 
 /// What a reader saw: the bytes, and the error that ended it.
 struct received {
@@ -75,8 +76,6 @@ struct write_result {
         };
     }
 };
-
-bool is_reset_or_eof(error_code ec) { return ec == asio::error::connection_reset || ec == asio::error::eof; }
 
 } // namespace
 

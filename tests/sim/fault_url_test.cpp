@@ -1,5 +1,6 @@
 // fault+ URLs: the same fault wrappers, opened by URL (as the coronet command
 // and multi-process tests do).
+#include "sim/fault_support.hpp"
 #include "transports/test_support.hpp"
 
 #include <coronet/transports/endpoint.hpp>
@@ -15,6 +16,7 @@
 using namespace coronet;
 using namespace std::chrono_literals;
 using coronet::test::run_coroutine;
+using coronet::test::is_reset_or_eof;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
@@ -30,8 +32,6 @@ asio::awaitable<std::pair<std::string, error_code>> read_to_end(any_stream& s) {
         if (ec) co_return std::pair{got, ec};
     }
 }
-
-bool is_reset_or_eof(error_code ec) { return ec == asio::error::connection_reset || ec == asio::error::eof; }
 
 } // namespace
 
