@@ -20,6 +20,8 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
 void add_broker_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 /// Registers `kv serve|cluster|get|put|del|list|status`.
 void add_kv_command(CLI::App& app, const global_options& g, std::function<int()>& run);
+/// coronet dht serve|ring|get|put|del|lookup|status (dht_command.cpp).
+void add_dht_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 /// Registers `demo`, the README's main job.
 void add_demo_command(CLI::App& app, const global_options& g, std::function<int()>& run);
 

@@ -1,6 +1,7 @@
 // coronet kv serve|cluster|get|put|cas|del|list|status: the replicated KV
 // store's node program, a local cluster, and a small client.
 #include "commands.hpp"
+#include "http_call.hpp"
 #include <coronet/transports/http_client.hpp>
 #include "kv_cluster.hpp"
 #include "kv_workload.hpp"
@@ -13,7 +14,6 @@
 
 #include <iostream>
 #include <random>
-#include <thread>
 
 namespace coronet::cli {
 
@@ -82,36 +82,10 @@ int serve(const serve_flags& f, const global_options& g) {
     return 0;
 }
 
-/// Runs one request, retrying while the cluster has no leader (503) or the
-/// node is unreachable, until --timeout-ms, and
-/// prints the answer's body. Exit status: 0 success, 1 the request was
-/// answered with an error (404, 409, 4xx), 2 no answer.
+/// Runs one request through http_call (retried while the cluster has no
+/// leader or the node is unreachable).
 int call(const client_flags& f, verb method, const std::string& target, const std::string& body = {}) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.timeout_ms);
-    for (;;) {
-        // A fresh client each time: after a failover the node we were sent
-        // to may be the one that died, and `f.url` knows the new leader.
-        http::blocking_client c(f.url, std::chrono::milliseconds(f.timeout_ms));
-        http::reply r;
-        try {
-            r = c.request(method, target, body);
-        } catch (const std::exception& e) {
-            if (std::chrono::steady_clock::now() >= deadline) {
-                std::cerr << "coronet: no answer: " << e.what() << "\n";
-                return 2;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            continue;
-        }
-        if (r.status == 503 && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            continue;
-        }
-        std::cout << r.body;
-        if (!r.body.empty() && r.body.back() != '\n') std::cout << '\n';
-        if (r.status >= 200 && r.status < 300) return 0;
-        return r.status >= 500 ? 2 : 1;
-    }
+    return http_call(f.url, std::chrono::milliseconds(f.timeout_ms), method, target, body);
 }
 
 std::string key_target(const std::string& key) { return "/v1/kv/" + http::url_encode(key); }

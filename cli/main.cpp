@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     coronet::cli::add_echo_command(app, g, run);
     coronet::cli::add_broker_command(app, g, run);
     coronet::cli::add_kv_command(app, g, run);
+    coronet::cli::add_dht_command(app, g, run);
     coronet::cli::add_bench_command(app, g, run);
     coronet::cli::add_sim_command(app, g, run);
     CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,287 @@
+// coronet dht serve|ring|get|put|del|lookup|status: a Chord node program, a
+// local ring of them, and a small client of their HTTP API.
+#include "commands.hpp"
+#include "child_process.hpp"
+#include "http_call.hpp"
+
+#include <coronet/dht/chord/http_api.hpp>
+#include <coronet/dht/chord/node.hpp>
+#include <coronet/runtime.hpp>
+#include <coronet/transports/http_client.hpp>
+#include <coronet/until_cancelled.hpp>
+
+#include <boost/json.hpp>
+
+#include <fmt/core.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+namespace coronet::cli {
+
+namespace {
+
+namespace chord = dht::chord;
+using boost::beast::http::verb;
+
+struct serve_flags {
+    std::string listen = "udp://127.0.0.1:7400";
+    std::string http = "127.0.0.1:8400";
+    std::string join;
+    unsigned tick_ms = 100;
+    unsigned bits = 160;
+    std::size_t successors = 8;
+    std::size_t replicas = 3;
+    std::string style = "recursive";
+};
+
+chord::lookup_style style_of(const std::string& s) {
+    if (s == "recursive" || s == "async") return chord::lookup_style::recursive;
+    if (s == "iterative" || s == "sync") return chord::lookup_style::iterative;
+    throw std::invalid_argument("--style is recursive (async) or iterative (sync), not '" + s + "'");
+}
+
+asio::ip::tcp::endpoint http_endpoint(const std::string& hostport) {
+    auto colon = hostport.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("--http is HOST:PORT, not '" + hostport + "'");
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(hostport.substr(0, colon), ec);
+    if (ec) throw std::invalid_argument("--http: '" + hostport.substr(0, colon) + "' is not an IP address");
+    return {addr, static_cast<std::uint16_t>(std::stoul(hostport.substr(colon + 1)))};
+}
+
+int serve(const serve_flags& f, const global_options& g) {
+    chord::node_options o;
+    o.listen = f.listen;
+    o.tick = std::chrono::milliseconds(f.tick_ms);
+    o.id_bits = f.bits;
+    o.successors = f.successors;
+    o.replicas = f.replicas;
+    o.style = style_of(f.style);
+    auto ep = http_endpoint(f.http);
+    runtime_options ro;
+    ro.log = make_logger("dht", parse_log_level(g.log_level));
+    runtime rt(ro);
+    int status = 0;
+    rt.spawn([](runtime& rt, chord::node_options o, asio::ip::tcp::endpoint ep, std::string join,
+                int& status) -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        chord::node n(ex, o, rt.log());
+        chord::http_api api(n);
+        http::server server(ex, ep, [&api](const http::request& r) { return api.handle(r); }, {}, rt.log());
+        n.start();
+        server.start();
+        bool ok = true;
+        if (join.empty()) {
+            n.create();
+            rt.log()->info("dht node {} at {} created a ring; API at {}", n.self().id.to_hex(), n.self().address,
+                           server.url());
+        } else {
+            std::string why;
+            try {
+                co_await n.join(join, std::chrono::seconds(30));
+            } catch (const chord::request_error& e) {
+                why = e.what();
+            }
+            ok = why.empty();
+            if (ok)
+                rt.log()->info("dht node {} at {} joined through {}; API at {}", n.self().id.to_hex(),
+                               n.self().address, join, server.url());
+            else
+                rt.log()->error("dht node at {} could not join through {}: {}", n.self().address, join, why);
+        }
+        if (ok) co_await until_cancelled();
+        else status = 1;
+        co_await server.stop();
+        co_await n.stop(); // hands its keys to its successor
+        rt.log()->info("dht node {} left", n.self().address);
+    }(rt, std::move(o), ep, f.join, status));
+    rt.run();
+    return status;
+}
+
+struct ring_flags {
+    unsigned nodes = 8;
+    unsigned port = 7400;
+    unsigned http_port = 8400;
+    std::string dir = "coronet-dht";
+    unsigned tick_ms = 100;
+    unsigned seconds = 0;
+};
+
+/// Whether every node reports a successor and a predecessor that form one ring.
+bool ring_formed(const std::vector<std::string>& https, std::size_t n) {
+    std::size_t joined = 0;
+    for (const auto& h : https) {
+        try {
+            http::blocking_client c("http://" + h, std::chrono::milliseconds(500));
+            auto r = c.request(verb::get, "/v1/status");
+            auto s = boost::json::parse(r.body).as_object();
+            if (s.at("state").as_string() == "joined" && !s.at("predecessor").is_null()) ++joined;
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+    return joined == n;
+}
+
+int ring(const ring_flags& f, const global_options& g) {
+    if (f.nodes < 1 || f.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
+    std::filesystem::path dir = f.dir;
+    std::filesystem::create_directories(dir);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    std::vector<pid_t> pids;
+    std::vector<std::string> udp, https;
+    auto stop_all = [&] {
+        for (auto& p : pids)
+            if (p > 0) stop_child(p);
+        pids.clear();
+    };
+    try {
+        for (unsigned i = 0; i < f.nodes; ++i) {
+            udp.push_back(fmt::format("127.0.0.1:{}", f.port + i));
+            https.push_back(fmt::format("127.0.0.1:{}", f.http_port + i));
+            std::vector<std::string> args{"--log-level", g.log_level, "dht", "serve", "--listen", "udp://" + udp.back(),
+                                          "--http", https.back(), "--tick-ms", std::to_string(f.tick_ms)};
+            if (i > 0) {
+                args.push_back("--join");
+                args.push_back(udp.front());
+            }
+            pids.push_back(spawn_self(args, dir / fmt::format("node-{}.log", i + 1)));
+            // The first node must be up before the others ask it to let them in.
+            if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        }
+    } catch (...) {
+        stop_all();
+        throw;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!ring_formed(https, f.nodes)) {
+        for (std::size_t i = 0; i < pids.size(); ++i)
+            if (auto s = exited(pids[i])) {
+                pids[i] = 0;
+                stop_all();
+                throw std::runtime_error(fmt::format("node {} {} at start-up; see {}", i + 1, describe_wait_status(*s),
+                                                     (dir / fmt::format("node-{}.log", i + 1)).string()));
+            }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            stop_all();
+            throw std::runtime_error("the ring did not form within 30 s; see the logs in " + dir.string());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    fmt::print("coronet dht ring: {} Chord nodes on loopback (logs in {})\n\n", f.nodes, dir.string());
+    fmt::print("{:<6}{:<8}{:<22}{}\n", "node", "pid", "chord (udp)", "HTTP API");
+    for (std::size_t i = 0; i < pids.size(); ++i)
+        fmt::print("{:<6}{:<8}{:<22}{}\n", i + 1, pids[i], udp[i], "http://" + https[i]);
+    fmt::print("\nTry:\n"
+               "  curl -X PUT --data-binary hello http://{0}/v1/kv/greeting\n"
+               "  curl http://{1}/v1/kv/greeting\n"
+               "  curl 'http://{1}/v1/lookup/greeting?style=iterative'\n"
+               "  curl http://{1}/v1/status\n"
+               "  kill -9 <a pid>   and the keys it owned are still there\n\n",
+               https.front(), https.back());
+    fmt::print("{}\n", f.seconds ? fmt::format("Stopping in {} s.", f.seconds) : std::string("Ctrl-C stops every node."));
+    std::cout.flush();
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(f.seconds);
+    for (;;) {
+        timespec tick{0, 200'000'000};
+        if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) break;
+        if (f.seconds && std::chrono::steady_clock::now() >= until) break;
+        for (std::size_t i = 0; i < pids.size(); ++i)
+            if (pids[i] > 0)
+                if (auto s = exited(pids[i])) {
+                    fmt::print("node {} (pid {}) {}\n", i + 1, pids[i], describe_wait_status(*s));
+                    pids[i] = 0;
+                    std::cout.flush();
+                }
+    }
+    fmt::print("stopping {} nodes\n", f.nodes);
+    stop_all();
+    return 0;
+}
+
+struct client_flags {
+    std::string url = "http://127.0.0.1:8400";
+    std::string key;
+    std::string value;
+    std::string style = "recursive";
+    unsigned timeout_ms = 10'000;
+};
+
+std::string key_target(const std::string& prefix, const std::string& key) { return prefix + http::url_encode(key); }
+
+void add_client(CLI::App& d, std::function<int()>& run) {
+    auto f = std::make_shared<client_flags>();
+    auto common = [f](CLI::App* c) {
+        c->add_option("--url", f->url, "any node's HTTP API")->capture_default_str();
+        c->add_option("--timeout-ms", f->timeout_ms, "give up after this long")->capture_default_str();
+    };
+    auto go = [f](verb v, std::string target, std::string body = {}) {
+        return http_call(f->url, std::chrono::milliseconds(f->timeout_ms), v, target, body);
+    };
+    auto* get = d.add_subcommand("get", "read a key (routed to its owner)");
+    get->add_option("key", f->key)->required();
+    common(get);
+    get->callback([&run, f, go] { run = [f, go] { return go(verb::get, key_target("/v1/kv/", f->key)); }; });
+    auto* put = d.add_subcommand("put", "write a key");
+    put->add_option("key", f->key)->required();
+    put->add_option("value", f->value)->required();
+    common(put);
+    put->callback([&run, f, go] { run = [f, go] { return go(verb::put, key_target("/v1/kv/", f->key), f->value); }; });
+    auto* del = d.add_subcommand("del", "delete a key");
+    del->add_option("key", f->key)->required();
+    common(del);
+    del->callback([&run, f, go] { run = [f, go] { return go(verb::delete_, key_target("/v1/kv/", f->key)); }; });
+    auto* look = d.add_subcommand("lookup", "which node owns a key, and in how many hops");
+    look->add_option("key", f->key)->required();
+    look->add_option("--style", f->style, "recursive or iterative")->capture_default_str();
+    common(look);
+    look->callback([&run, f, go] {
+        run = [f, go] { return go(verb::get, key_target("/v1/lookup/", f->key) + "?style=" + f->style); };
+    });
+    auto* status = d.add_subcommand("status", "a node's id, neighbours, fingers and counters");
+    common(status);
+    status->callback([&run, go] { run = [go] { return go(verb::get, "/v1/status"); }; });
+}
+
+} // namespace
+
+void add_dht_command(CLI::App& app, const global_options& g, std::function<int()>& run) {
+    auto* d = app.add_subcommand("dht", "the Chord DHT: run a node, a local ring, a client");
+    d->require_subcommand(1);
+
+    auto sf = std::make_shared<serve_flags>();
+    auto* s = d->add_subcommand("serve", "run one Chord node (UDP between nodes, HTTP/JSON API)");
+    s->add_option("--listen", sf->listen, "the node's datagram URL (udp:// or fault+udp://)")->capture_default_str();
+    s->add_option("--http", sf->http, "HOST:PORT of the HTTP API")->capture_default_str();
+    s->add_option("--join", sf->join, "IP:PORT of any ring member (none: create a new ring)");
+    s->add_option("--tick-ms", sf->tick_ms, "the protocol's time unit (stabilize every 5 ticks)")->capture_default_str();
+    s->add_option("--bits", sf->bits, "m: ids on a ring of 2^m (1..160)")->capture_default_str();
+    s->add_option("--successors", sf->successors, "r: successor-list length")->capture_default_str();
+    s->add_option("--replicas", sf->replicas, "copies of each key (owner + successors)")->capture_default_str();
+    s->add_option("--style", sf->style, "how get/put find a key's owner: recursive (async) or iterative (sync)")
+        ->capture_default_str();
+    s->callback([&run, &g, sf] { run = [&g, sf] { return serve(*sf, g); }; });
+
+    auto rf = std::make_shared<ring_flags>();
+    auto* r = d->add_subcommand("ring", "start a local ring (one process per node, loopback) until Ctrl-C");
+    r->add_option("--nodes", rf->nodes, "how many nodes (1..64)")->capture_default_str();
+    r->add_option("--port", rf->port, "node i's UDP port is this + i - 1")->capture_default_str();
+    r->add_option("--http-port", rf->http_port, "node i's HTTP port is this + i - 1")->capture_default_str();
+    r->add_option("--dir", rf->dir, "where the nodes' logs go")->capture_default_str();
+    r->add_option("--tick-ms", rf->tick_ms, "the protocol's time unit")->capture_default_str();
+    r->add_option("--for", rf->seconds, "stop after this many seconds (0: at Ctrl-C)")->capture_default_str();
+    r->callback([&run, &g, rf] { run = [&g, rf] { return ring(*rf, g); }; });
+
+    add_client(*d, run);
+}
+
+} // namespace coronet::cli
