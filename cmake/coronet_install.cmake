@@ -1,6 +1,6 @@
 # Install and export so a user's project can find_package(coronet) and link coronet::framework etc.
 include(CMakePackageConfigHelpers)
-install(TARGETS coronet_framework coronet_transports coronet_rpc coronet_pubsub coronet_raft_core coronet_consensus
+install(TARGETS coronet_framework coronet_transports coronet_http coronet_rpc coronet_pubsub coronet_raft_core coronet_consensus
   EXPORT coronetTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
