@@ -2,13 +2,24 @@
 // coronet bench rpc: the RPC comparison (bench/rpc).
 // coronet bench pubsub: the pub/sub comparison (bench/pubsub).
 // coronet bench kv: the replicated KV store vs etcd (bench/kv).
+// coronet bench chord: the Chord paper's simulations on the Chord core (bench/dht).
+// coronet bench dht: Chord lookups on a loopback ring of processes (bench/dht_ring).
 #include "commands.hpp"
 
+#include "transport_bench.hpp"
+
+// The comparisons with other systems are left out of trees built with
+// CORONET_BUILD_BENCH=OFF (the sanitizer tree): they test nothing the
+// libraries' own tests do not, and are a fifth of the compile.
+#if CORONET_PEER_BENCHES
+#include "chord_bench.hpp"
+#include "dht_ring_bench.hpp"
 #include "kv_bench.hpp"
 #include "pubsub_bench.hpp"
 #include "rpc_bench.hpp"
-#include "transport_bench.hpp"
+#endif
 
+#include <algorithm>
 #include <iostream>
 
 namespace coronet::cli {
@@ -36,6 +47,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
         };
     });
 
+#if CORONET_PEER_BENCHES
     namespace rb = coronet::bench::rpc_bench;
     auto ro = std::make_shared<rb::bench_options>();
     auto r_only = std::make_shared<std::vector<std::string>>();
@@ -107,6 +119,43 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             return kb::run_kv_bench(*ko, std::cout);
         };
     });
+
+    namespace cb = coronet::bench::chord_bench;
+    auto co = std::make_shared<cb::bench_options>();
+    auto* c = bench->add_subcommand("chord", "the Chord paper's simulation results (path length, load balance, "
+                                             "failures, churn, lookup styles) on the Chord core");
+    c->add_flag("--quick", co->quick, "small rings (N up to 256), fewer lookups (a few seconds)");
+    c->add_option("--json", co->json_path, "also write the results as JSON to this file");
+    c->add_option("--seed", co->seed, "seed of the whole simulation (same seed, same numbers)")->capture_default_str();
+    c->add_option("--max-nodes", co->max_nodes, "largest ring of the path-length sweep (a power of two, >= 16)")
+        ->capture_default_str();
+    c->callback([&run, co] {
+        run = [co] { return cb::run_chord_bench(*co, std::cout); };
+    });
+
+    namespace db = coronet::bench::dht_ring;
+    auto dopt = std::make_shared<db::options>();
+    auto* d = bench->add_subcommand("dht", "Chord lookups on a loopback ring of real processes, iterative vs recursive");
+    d->add_option("--nodes", dopt->nodes, "server processes (this process joins as one more)")->capture_default_str();
+    d->add_option("--seconds", dopt->seconds, "measured seconds per cell")->capture_default_str();
+    d->add_option("--concurrency", dopt->concurrency, "lookups in flight, one cell each (comma-separated)")
+        ->delimiter(',')
+        ->capture_default_str();
+    d->add_option("--tick-ms", dopt->tick_ms, "the nodes' protocol tick")->capture_default_str();
+    d->add_flag("--quick", dopt->quick, "4 nodes, 1 s cells");
+    d->add_option("--json", dopt->json, "also write the results as JSON to this file");
+    d->callback([&run, dopt] {
+        run = [dopt] {
+            if (dopt->quick) {
+                dopt->nodes = std::min(dopt->nodes, 4u);
+                dopt->seconds = std::min(dopt->seconds, 1.0);
+                dopt->settle_seconds = 1;
+            }
+            dopt->program = "/proc/self/exe";
+            return db::run(*dopt);
+        };
+    });
+#endif
 }
 
 } // namespace coronet::cli

@@ -1,0 +1,197 @@
+#include "dht_ring_bench.hpp"
+
+#include "cluster.hpp"       // bench/kv: pick_ports
+#include "peer_process.hpp"  // bench/pubsub: child processes stopped by PID
+#include "report.hpp"        // bench/kv: machine_line, percentile
+
+#include <coronet/dht/chord/hash.hpp>
+#include <coronet/dht/chord/node.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+
+namespace coronet::bench::dht_ring {
+
+namespace {
+
+namespace chord = dht::chord;
+using clock_type = std::chrono::steady_clock;
+
+struct cell {
+    chord::lookup_style style;
+    unsigned concurrency = 0;
+    std::uint64_t lookups = 0, failures = 0, wrong = 0;
+    double seconds = 0;
+    std::vector<double> latency_us;
+    double hops_sum = 0;
+    double per_second() const { return seconds > 0 ? lookups / seconds : 0; }
+    double mean_hops() const { return lookups ? hops_sum / lookups : 0; }
+};
+
+/// The first id at or after `key` among `ids` (sorted): the key's true owner.
+chord::id true_owner(const std::vector<chord::id>& ids, const chord::id& key) {
+    auto it = std::lower_bound(ids.begin(), ids.end(), key);
+    return it == ids.end() ? ids.front() : *it;
+}
+
+asio::awaitable<void> lookup_loop(chord::node& n, cell& c, const std::vector<chord::id>& ids, std::uint64_t seed,
+                                  clock_type::time_point until, std::uint64_t ops_max) {
+    std::mt19937_64 rng(seed);
+    while (clock_type::now() < until && c.lookups + c.failures < ops_max) {
+        std::array<std::uint8_t, chord::id::bytes> b{};
+        for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+        auto key = chord::id::from_bytes(b);
+        auto t0 = clock_type::now();
+        std::optional<chord::lookup_result> r;
+        try {
+            r = co_await n.lookup(key, c.style, std::chrono::seconds(2));
+        } catch (const chord::request_error&) {
+        }
+        if (!r) {
+            ++c.failures;
+            continue;
+        }
+        c.latency_us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
+        ++c.lookups;
+        c.hops_sum += r->hops;
+        c.wrong += r->owner.id != true_owner(ids, key);
+    }
+}
+
+void run_cell(asio::io_context& io, chord::node& n, cell& c, const std::vector<chord::id>& ids, double seconds) {
+    auto start = clock_type::now();
+    auto until = start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
+    const std::uint64_t ops_max = 2'000'000; // a bound, whatever the machine
+    int running = static_cast<int>(c.concurrency);
+    for (unsigned i = 0; i < c.concurrency; ++i)
+        asio::co_spawn(io, lookup_loop(n, c, ids, 1000 + i, until, ops_max), [&](std::exception_ptr) { --running; });
+    while (running > 0) io.run_one_for(std::chrono::milliseconds(100));
+    c.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+void print(const std::vector<cell>& cells, const options& o, std::ostream& out) {
+    out << fmt::format("coronet bench dht: Chord lookups on a ring of {} processes + this one, loopback UDP\n",
+                       o.nodes);
+    out << fmt::format("machine: {}; tick {} ms; {} s per cell\n\n", kv_bench::machine_line(), o.tick_ms, o.seconds);
+    out << fmt::format("{:<11}{:>12}{:>14}{:>11}{:>11}{:>11}{:>10}{:>8}\n", "style", "concurrent", "lookups/s",
+                       "p50 us", "p99 us", "mean hops", "failed", "wrong");
+    for (const auto& c : cells)
+        out << fmt::format("{:<11}{:>12}{:>14.0f}{:>11.0f}{:>11.0f}{:>11.2f}{:>10}{:>8}\n", to_string(c.style),
+                           c.concurrency, c.per_second(), kv_bench::percentile(c.latency_us, 50),
+                           kv_bench::percentile(c.latency_us, 99), c.mean_hops(), c.failures, c.wrong);
+    // The same load, async against sync: how much recursive routing buys.
+    out << "\nrecursive / iterative:";
+    for (auto k : o.concurrency) {
+        const cell* it = nullptr;
+        const cell* rec = nullptr;
+        for (const auto& c : cells)
+            if (c.concurrency == k) (c.style == chord::lookup_style::iterative ? it : rec) = &c;
+        if (it && rec && it->per_second() > 0)
+            out << fmt::format("  {} concurrent: {:.2f}x lookups/s, {:.2f}x p50", k, rec->per_second() / it->per_second(),
+                               kv_bench::percentile(rec->latency_us, 50) /
+                                   std::max(1.0, kv_bench::percentile(it->latency_us, 50)));
+    }
+    out << "\n";
+}
+
+void write_json(const std::vector<cell>& cells, const options& o, std::ostream& out) {
+    boost::json::array rows;
+    for (const auto& c : cells)
+        rows.push_back(boost::json::object{{"style", to_string(c.style)},
+                                           {"concurrency", c.concurrency},
+                                           {"lookups", c.lookups},
+                                           {"lookups_per_s", c.per_second()},
+                                           {"p50_us", kv_bench::percentile(c.latency_us, 50)},
+                                           {"p99_us", kv_bench::percentile(c.latency_us, 99)},
+                                           {"mean_hops", c.mean_hops()},
+                                           {"failed", c.failures},
+                                           {"wrong_owner", c.wrong},
+                                           {"seconds", c.seconds}});
+    out << boost::json::serialize(boost::json::object{{"benchmark", "dht"},
+                                                      {"machine", kv_bench::machine_line()},
+                                                      {"nodes", o.nodes + 1},
+                                                      {"tick_ms", o.tick_ms},
+                                                      {"cell_seconds", o.seconds},
+                                                      {"cells", std::move(rows)}})
+        << "\n";
+}
+
+} // namespace
+
+int run(const options& o) {
+    if (o.nodes < 1 || o.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
+    auto ports = kv_bench::pick_ports(2 * o.nodes);
+    std::vector<std::unique_ptr<pubsub_bench::peer_process>> servers;
+    std::vector<std::string> addresses;
+    for (unsigned i = 0; i < o.nodes; ++i) {
+        auto udp = fmt::format("127.0.0.1:{}", ports[2 * i]);
+        std::vector<std::string> args{"--log-level", "warn", "dht", "serve", "--listen", "udp://" + udp,
+                                      "--http", fmt::format("127.0.0.1:{}", ports[2 * i + 1]),
+                                      "--tick-ms", std::to_string(o.tick_ms)};
+        if (i > 0) {
+            args.push_back("--join");
+            args.push_back(addresses.front());
+        }
+        // Waits until the node's HTTP port accepts: it has bound its UDP port
+        // by then, and (past the first) is in the ring.
+        servers.push_back(std::make_unique<pubsub_bench::peer_process>(
+            o.program, args, ports[2 * i + 1], -1, std::make_unique<pubsub_bench::temp_dir>(),
+            std::chrono::seconds(30)));
+        addresses.push_back(udp);
+    }
+
+    asio::io_context io;
+    chord::node_options no;
+    no.tick = std::chrono::milliseconds(o.tick_ms);
+    chord::node probe(io.get_executor(), no);
+    probe.start();
+    bool joined = false;
+    std::exception_ptr failure;
+    asio::co_spawn(io, probe.join(addresses.front(), std::chrono::seconds(20)), [&](std::exception_ptr e) {
+        failure = e;
+        joined = true;
+    });
+    while (!joined) io.run_one_for(std::chrono::milliseconds(100));
+    if (failure) std::rethrow_exception(failure);
+    // Stabilization and fix_fingers, one finger per tick, for a few seconds.
+    io.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(o.settle_seconds)));
+
+    std::vector<chord::id> ids{probe.self().id};
+    for (const auto& a : addresses) ids.push_back(chord::hash_id(a, probe.routing().ring()));
+    std::sort(ids.begin(), ids.end());
+
+    std::vector<cell> cells;
+    for (auto k : o.concurrency)
+        for (auto style : {chord::lookup_style::iterative, chord::lookup_style::recursive}) {
+            cell c;
+            c.style = style;
+            c.concurrency = k;
+            run_cell(io, probe, c, ids, o.seconds);
+            cells.push_back(std::move(c));
+        }
+    bool stopped = false;
+    asio::co_spawn(io, probe.stop(), [&](std::exception_ptr) { stopped = true; });
+    while (!stopped) io.run_one_for(std::chrono::milliseconds(100));
+    servers.clear(); // every server stopped by PID
+
+    print(cells, o, std::cout);
+    if (!o.json.empty()) {
+        std::ofstream f(o.json);
+        write_json(cells, o, f);
+        if (!f) throw std::runtime_error("cannot write " + o.json);
+    }
+    for (const auto& c : cells)
+        if (c.lookups == 0) return 1;
+    return 0;
+}
+
+} // namespace coronet::bench::dht_ring
