@@ -79,4 +79,30 @@ std::string describe_wait_status(int status) {
     return fmt::format("ended with wait status {}", status);
 }
 
+sigset_t block_stop_signals() {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    return stop;
+}
+
+void supervise(const sigset_t& stop, std::vector<pid_t>& pids, unsigned seconds,
+               const std::function<void(std::size_t, int)>& on_exit) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    for (;;) {
+        timespec tick{0, 200'000'000};
+        if (sigtimedwait(&stop, nullptr, &tick) > 0) return;
+        if (seconds && std::chrono::steady_clock::now() >= until) return;
+        for (std::size_t i = 0; i < pids.size(); ++i)
+            if (pids[i] > 0)
+                if (auto s = exited(pids[i])) {
+                    on_exit(i, *s);
+                    pids[i] = 0;
+                }
+    }
+}
+
 } // namespace coronet::cli
+

@@ -3,10 +3,12 @@
 // started from this same executable, output to a log file, and always
 // stopped by PID — SIGTERM, a grace period, then SIGKILL.
 
+#include <csignal>
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +28,16 @@ std::optional<int> exited(pid_t pid);
 
 /// "exited with status 0", "killed by signal 9".
 std::string describe_wait_status(int status);
+
+/// Blocks SIGINT and SIGTERM in this thread, so that supervise() can wait
+/// for them; children started later get the default handlers back.
+sigset_t block_stop_signals();
+
+/// Waits until a signal of `stop` arrives or `seconds` pass (0: no limit),
+/// checking every 200 ms whether a child in `pids` has exited: each one that
+/// has is reaped, reported to `on_exit(index, wait status)`, and its entry set
+/// to 0.
+void supervise(const sigset_t& stop, std::vector<pid_t>& pids, unsigned seconds,
+               const std::function<void(std::size_t, int)>& on_exit);
 
 } // namespace coronet::cli

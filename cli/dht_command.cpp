@@ -14,7 +14,6 @@
 
 #include <fmt/core.h>
 
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -131,11 +130,7 @@ int ring(const ring_flags& f, const global_options& g) {
     if (f.nodes < 1 || f.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
     std::filesystem::path dir = f.dir;
     std::filesystem::create_directories(dir);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    auto stop_signals = block_stop_signals();
 
     std::vector<pid_t> pids;
     std::vector<std::string> udp, https;
@@ -190,19 +185,10 @@ int ring(const ring_flags& f, const global_options& g) {
                https.front(), https.back());
     fmt::print("{}\n", f.seconds ? fmt::format("Stopping in {} s.", f.seconds) : std::string("Ctrl-C stops every node."));
     std::cout.flush();
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(f.seconds);
-    for (;;) {
-        timespec tick{0, 200'000'000};
-        if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) break;
-        if (f.seconds && std::chrono::steady_clock::now() >= until) break;
-        for (std::size_t i = 0; i < pids.size(); ++i)
-            if (pids[i] > 0)
-                if (auto s = exited(pids[i])) {
-                    fmt::print("node {} (pid {}) {}\n", i + 1, pids[i], describe_wait_status(*s));
-                    pids[i] = 0;
-                    std::cout.flush();
-                }
-    }
+    supervise(stop_signals, pids, f.seconds, [&](std::size_t i, int status) {
+        fmt::print("node {} (pid {}) {}\n", i + 1, pids[i], describe_wait_status(status));
+        std::cout.flush();
+    });
     fmt::print("stopping {} nodes\n", f.nodes);
     stop_all();
     return 0;

@@ -6,7 +6,6 @@
 
 #include <fmt/core.h>
 
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -72,11 +71,7 @@ int cluster(const cluster_flags& f, const global_options& g) {
     }
 
     // Wait for Ctrl-C synchronously; children get the default handlers back.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    auto stop_signals = block_stop_signals();
 
     auto stop_all = [&] {
         for (auto& n : nodes)
@@ -131,19 +126,13 @@ int cluster(const cluster_flags& f, const global_options& g) {
     fmt::print("{}\n", f.seconds ? fmt::format("Stopping in {} s.", f.seconds) : std::string("Ctrl-C stops every node."));
     std::cout.flush();
 
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(f.seconds);
-    for (;;) {
-        timespec tick{0, 200'000'000};
-        if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) break;
-        if (f.seconds && std::chrono::steady_clock::now() >= until) break;
-        for (auto& n : nodes)
-            if (n.running)
-                if (auto s = exited(n.pid)) {
-                    n.running = false;
-                    fmt::print("node {} (pid {}) {}\n", n.id, n.pid, describe_wait_status(*s));
-                    std::cout.flush();
-                }
-    }
+    std::vector<pid_t> pids;
+    for (const auto& n : nodes) pids.push_back(n.running ? n.pid : 0);
+    supervise(stop_signals, pids, f.seconds, [&](std::size_t i, int status) {
+        nodes[i].running = false;
+        fmt::print("node {} (pid {}) {}\n", nodes[i].id, nodes[i].pid, describe_wait_status(status));
+        std::cout.flush();
+    });
     fmt::print("stopping {} nodes\n", f.nodes);
     stop_all();
     return 0;
