@@ -332,3 +332,22 @@ TEST_CASE("a recursive lookup whose next hop acknowledges but never answers time
     CHECK(forwards == a.config().lookup_attempts_max);
     CHECK(a.stats().lookups_failed == 1);
 }
+
+TEST_CASE("consider_successor adopts only a node between this one and its successor", "[dht][core][repair]") {
+    core idle(core_config(8));
+    CHECK(idle.consider_successor({id{20}, "sim://n20"}) == errc::not_joined);
+
+    core c(core_config(8));
+    REQUIRE_FALSE(c.create());
+    // Alone, every other node is closer than the node itself.
+    CHECK_FALSE(c.consider_successor({id{40}, "sim://n40"}));
+    CHECK(core_id(c.successor()) == 40);
+    CHECK_FALSE(c.consider_successor({id{20}, "sim://n20"})); // closer: adopted, 40 stays behind it
+    CHECK(core_id(c.successor()) == 20);
+    CHECK(c.table().successors().size() == 2);
+    CHECK(c.consider_successor({id{30}, "sim://n30"}) == errc::not_between); // farther than 20
+    CHECK(c.consider_successor({id{8}, "sim://n8"}) == errc::not_between);   // itself
+    CHECK(c.consider_successor({id{70}, "sim://n70"}) == errc::id_out_of_range); // off a 2^6 ring
+    CHECK(c.consider_successor({id{10}, ""}) == errc::malformed_message);
+    CHECK(core_id(c.successor()) == 20);
+}

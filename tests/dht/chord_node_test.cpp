@@ -299,3 +299,27 @@ TEST_CASE("the HTTP API puts, gets, deletes and looks keys up on a loopback UDP 
     io.join();
     for (auto& n : nodes) CHECK(n->stopped());
 }
+
+TEST_CASE("two rings left by a long partition merge back into one after it heals", "[dht][node][partition]") {
+    sim_ring r(8, 5);
+    REQUIRE(r.settle());
+    for (int i = 0; i < 20; ++i) r.net.run_task(r.host(0), r.nodes[0]->put(key_of(i), "v" + std::to_string(i)), 30s);
+    r.net.partition({{"n0", "n1", "n2", "n3"}, {"n4", "n5", "n6", "n7"}});
+    // Long past failure detection and the suspects' memory: each side forgets
+    // the other and closes into a ring of its own.
+    r.net.run_for(60s);
+    auto first_half = [&](const std::string& address) {
+        for (std::size_t i = 0; i < 4; ++i)
+            if (r.nodes[i]->self().address == address) return true;
+        return false;
+    };
+    for (std::size_t i = 0; i < 8; ++i) // each side closed into its own ring
+        CHECK(first_half(r.nodes[i]->routing().successor().address) == (i < 4));
+    r.net.heal();
+    REQUIRE(r.settle(300s));
+    for (int i = 0; i < 20; ++i) {
+        auto got = r.net.run_task(r.host(5), r.nodes[5]->get(key_of(i)), 30s);
+        REQUIRE(got);
+        CHECK(*got->value == "v" + std::to_string(i));
+    }
+}

@@ -114,6 +114,7 @@ asio::awaitable<void> node::tick_loop(std::shared_ptr<bool> alive) {
         if (_stopped) break;
         ++_ticks;
         _core.tick();
+        if (_core.state() == node_state::joined && _options.probe_ticks && _ticks % _options.probe_ticks == 0) probe();
         if (_core.state() == node_state::joined && _ticks % _options.replicate_ticks == 0) {
             replicate();
             auto pred = _core.predecessor();
@@ -197,6 +198,7 @@ void node::check_running() const {
 asio::awaitable<void> node::join(std::string bootstrap, std::chrono::milliseconds timeout) {
     check_running();
     _joined.reset();
+    remember(peer{hash_id(bootstrap, _core.ring()), bootstrap});
     if (auto ec = _core.join(std::move(bootstrap)))
         throw request_error(request_error::kind::invalid, "join: " + ec.message());
     pump();

@@ -14,7 +14,14 @@ namespace coronet::dht::chord {
 
 void node::on_store(const store_message& m, const std::string& from) {
     switch (m.op) {
+    case store_op::successor_probe:
+        send(from, encode(answer_probe(m)));
+        return;
     case store_op::reply:
+        if (_probes.erase(m.rpc_id)) {
+            on_probe_reply(m);
+            return;
+        }
         if (auto it = _requests.find(m.rpc_id); it != _requests.end()) {
             it->second->reply = m;
             it->second->wake.notify_all();
@@ -112,6 +119,8 @@ void node::replicate() {
 
 void node::on_neighbours(const neighbours& n) {
     auto old = std::exchange(_neighbours, n);
+    remember(n.successor);
+    if (n.predecessor) remember(*n.predecessor);
     // A node that came between our old predecessor and us owns part of what
     // we held: hand it over now rather than at the next replication round,
     // so that a get routed to it right after it joined finds the key.
@@ -143,9 +152,11 @@ asio::awaitable<store_message> node::store_call(store_op op, const std::string& 
     std::string why = "no attempt made";
     for (std::uint32_t attempt = 0; attempt < _options.attempts; ++attempt) {
         if (attempt > 0) {
-            // Give the ring a tick to stabilize around whatever went wrong.
+            // Give the ring a stabilization round (two, then three…) to
+            // settle around whatever went wrong: right after joins, or after
+            // a crash, lookups fail until successors are right again.
             coronet::timer pause(_ex, clock_of(_ex));
-            pause.expires_at(clock_of(_ex).now() + _options.tick);
+            pause.expires_at(clock_of(_ex).now() + _options.tick * _core.config().stabilize_ticks * attempt);
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             check_running();
         }

@@ -11,6 +11,7 @@ std::string_view to_string(store_op op) {
     case store_op::del: return "del";
     case store_op::reply: return "reply";
     case store_op::replicate: return "replicate";
+    case store_op::successor_probe: return "successor probe";
     }
     return "unknown";
 }
@@ -95,7 +96,7 @@ store_message decode_store_message(std::string_view bytes, const store_limits& l
     if (r.le<std::uint8_t>("magic") != store_magic) throw codec_error("not a store message");
     store_message m;
     auto op = r.le<std::uint8_t>("op");
-    if (op < 1 || op > 5) throw codec_error("unknown store op " + std::to_string(op));
+    if (op < 1 || op > 6) throw codec_error("unknown store op " + std::to_string(op));
     m.op = static_cast<store_op>(op);
     auto status = r.le<std::uint8_t>("status");
     if (status > 3) throw codec_error("unknown store status " + std::to_string(status));

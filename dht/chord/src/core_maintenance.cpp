@@ -138,4 +138,17 @@ std::error_code core::handle_pong(const message& m) {
     return {};
 }
 
+std::error_code core::consider_successor(const peer& p) {
+    if (_state != node_state::joined) return errc::not_joined;
+    if (!_ring.contains(p.id)) return errc::id_out_of_range;
+    if (p.address.empty()) return errc::malformed_message;
+    if (p.id == _config.self.id || _suspects.contains(p.id)) return errc::not_between;
+    // Alone, a node is its own successor and every other id lies between.
+    if (!in_open(p.id, _config.self.id, _table.successor().id)) return errc::not_between;
+    auto rest = _table.successors();
+    _table.set_successors(p, rest);
+    return {};
+}
+
 } // namespace coronet::dht::chord
+

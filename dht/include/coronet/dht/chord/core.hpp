@@ -109,6 +109,16 @@ public:
     /// key_out_of_range, duplicate_request, too_many_lookups.
     std::error_code lookup(std::uint64_t request_id, const id& key, lookup_style style);
 
+    /// Offers `p` as a successor, found by other means than stabilization
+    /// (the driver asking a node it remembers, after a partition): adopted if
+    /// it lies strictly between this node and its successor, and notified at
+    /// the next stabilize. This is how two rings left by a long partition
+    /// merge again — neither ring's stabilization alone ever meets the other.
+    /// Errors: not_joined; id_out_of_range or malformed_message for an
+    /// invalid peer; not_between if it is not closer than the successor or
+    /// is a suspect.
+    std::error_code consider_successor(const peer& p);
+
     // ---- Inputs -----------------------------------------------------------
 
     /// One unit of time: requests and lookups time out, and every

@@ -32,6 +32,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <deque>
+#include <set>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,6 +58,14 @@ struct node_options {
     std::uint32_t replicate_ticks = 10;
     /// A copy the node does not own, not refreshed for this long, is dropped.
     std::uint32_t replica_ttl_ticks = 100;
+    /// Every this many ticks the node asks one peer it remembers but no
+    /// longer routes through (one lost in a partition, say) for the node it
+    /// knows at or after this one's id, and adopts it as successor if it is
+    /// closer: how two rings left by a partition merge. No traffic while
+    /// every remembered peer is in the routing table.
+    std::uint32_t probe_ticks = 20;
+    /// Peers remembered for that (the join's bootstrap, neighbours seen).
+    std::size_t remembered_max = 16;
     /// One get/put/del request to an owner; `attempts` of them, each after a
     /// fresh lookup, before the call fails.
     std::chrono::milliseconds request_timeout{1000};
@@ -87,6 +97,8 @@ struct node_counters {
     std::uint64_t not_owner = 0;      ///< ... refused: the key was not ours
     std::uint64_t replicated_out = 0; ///< entries pushed to successors
     std::uint64_t handed_over = 0;    ///< entries sent to a new predecessor or, on leave, the successor
+    std::uint64_t probes = 0;         ///< successor probes sent to remembered peers
+    std::uint64_t probe_adoptions = 0; ///< ... whose answer became our successor (a merge step)
 };
 
 class node {
@@ -154,6 +166,11 @@ private:
     /// Pushes what this node owns to its next replicas - 1 successors.
     void replicate();
     void on_neighbours(const neighbours& n);
+    void remember(const peer& p);
+    /// Sends one successor probe, if a remembered peer is not in the table.
+    void probe();
+    void on_probe_reply(const store_message& m);
+    store_message answer_probe(const store_message& m) const;
     bool owns(const id& key) const;
     asio::awaitable<store_message> store_call(store_op op, const std::string& key, std::optional<std::string> value);
     void check_key(const std::string& key) const;
@@ -170,6 +187,9 @@ private:
     waiters _join_wake;
     std::map<std::uint64_t, std::shared_ptr<call>> _lookups; ///< by request id
     std::map<std::uint64_t, std::shared_ptr<call>> _requests; ///< store calls, by rpc id
+    std::deque<peer> _remembered;
+    std::size_t _next_probe = 0;
+    std::set<std::uint64_t> _probes; ///< rpc ids of probes in flight (bounded: one per probe_ticks, cleared with them)
     std::uint64_t _next_id;
     std::uint64_t _ticks = 0;
     bool _started = false;

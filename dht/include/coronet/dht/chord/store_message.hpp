@@ -38,6 +38,10 @@ enum class store_op : std::uint8_t {
     del = 3,       ///< entries[0]: the key
     reply = 4,     ///< status; get: entries[0] is the value found
     replicate = 5, ///< entries: copies pushed by their owner (no reply)
+    /// Ring repair: "which node do you know at or after my id?" (entries[0]:
+    /// the asker's id in hex); the reply's entries[0].key is that node's
+    /// address. How rings split by a long partition find each other again.
+    successor_probe = 6,
 };
 
 enum class store_status : std::uint8_t {
