@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <coronet/pubsub/broker.hpp>
+#include <coronet/pubsub/broker_metrics.hpp>
 #include <coronet/pubsub/client.hpp>
 #include <coronet/pubsub/gateway.hpp>
 #include <coronet/runtime.hpp>
@@ -91,12 +92,16 @@ int serve(const serve_options& o, const global_options& g) {
         pubsub::broker b(listen(ex, url), bo, rt.log());
         b.start();
         rt.log()->info("broker listening on {} (Ctrl-C stops)", b.url());
+        metrics_registry metrics; // served by the gateway at /metrics; outlives it
         std::optional<pubsub::gateway> gw;
         if (http) {
             pubsub::gateway_options go;
             go.broker_url = b.url();
             go.client.limits = bo.limits;
+            go.metrics = &metrics;
             gw.emplace(ex, *http, go, rt.log());
+            pubsub::register_metrics(metrics, b);
+            pubsub::register_metrics(metrics, *gw);
             gw->start();
             rt.log()->info("gateway on {} (WebSocket {}/ws, POST {}/publish/<topic>)", gw->url(), gw->url(), gw->url());
         }

@@ -5,6 +5,7 @@
 #include "http_call.hpp"
 
 #include <coronet/dht/chord/http_api.hpp>
+#include <coronet/dht/chord/node_metrics.hpp>
 #include <coronet/dht/chord/node.hpp>
 #include <coronet/runtime.hpp>
 #include <coronet/transports/http_client.hpp>
@@ -69,7 +70,11 @@ int serve(const serve_flags& f, const global_options& g) {
         auto ex = co_await asio::this_coro::executor;
         chord::node n(ex, o, rt.log());
         chord::http_api api(n);
-        http::server server(ex, ep, [&api](const http::request& r) { return api.handle(r); }, {}, rt.log());
+        metrics_registry metrics;
+        chord::register_metrics(metrics, n);
+        http::server_options ho;
+        ho.metrics = &metrics;
+        http::server server(ex, ep, [&api](const http::request& r) { return api.handle(r); }, ho, rt.log());
         n.start();
         server.start();
         bool ok = true;

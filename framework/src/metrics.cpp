@@ -113,7 +113,7 @@ histogram_summary summarize(const histogram& h) {
 } // namespace
 
 metrics_registry::series& metrics_registry::find_or_add(std::string_view name, std::string_view help, metric_kind kind,
-                                                        const metric_labels& labels) {
+                                                        const metric_labels& labels, bool observed) {
     if (!is_valid_name(name, true))
         throw std::invalid_argument(
             fmt::format("metrics: invalid metric name '{}' (expected [a-zA-Z_:][a-zA-Z0-9_:]*)", name));
@@ -139,10 +139,17 @@ metrics_registry::series& metrics_registry::find_or_add(std::string_view name, s
 
     auto key = render_labels(canonical);
     auto& by_labels = it->second.series_by_labels;
-    if (auto found = by_labels.find(key); found != by_labels.end()) return found->second;
+    if (auto found = by_labels.find(key); found != by_labels.end()) {
+        bool was_observed = found->second.read_counter || found->second.read_gauge;
+        if (observed || was_observed)
+            throw std::invalid_argument(
+                fmt::format("metrics: '{}{}' is already registered{}", name, key, was_observed ? " as observed" : ""));
+        return found->second;
+    }
     // Built complete before it is inserted, so a failed allocation leaves no
     // series with a null metric behind.
-    series s{std::move(canonical), nullptr, nullptr, nullptr};
+    series s{std::move(canonical), nullptr, nullptr, nullptr, {}, {}};
+    if (observed) return by_labels.emplace(std::move(key), std::move(s)).first->second;
     switch (kind) {
     case metric_kind::counter: s.counter = std::make_unique<coronet::counter>(); break;
     case metric_kind::gauge: s.gauge = std::make_unique<coronet::gauge>(); break;
@@ -167,6 +174,20 @@ histogram_metric& metrics_registry::histogram(std::string_view name, std::string
     return *find_or_add(name, help, metric_kind::histogram, labels).histogram;
 }
 
+void metrics_registry::observe_counter(std::string_view name, std::string_view help, const metric_labels& labels,
+                                       std::function<std::uint64_t()> read) {
+    if (!read) throw std::invalid_argument(fmt::format("metrics: observed counter '{}' has no read function", name));
+    std::lock_guard lock(_mutex);
+    find_or_add(name, help, metric_kind::counter, labels, true).read_counter = std::move(read);
+}
+
+void metrics_registry::observe_gauge(std::string_view name, std::string_view help, const metric_labels& labels,
+                                     std::function<std::int64_t()> read) {
+    if (!read) throw std::invalid_argument(fmt::format("metrics: observed gauge '{}' has no read function", name));
+    std::lock_guard lock(_mutex);
+    find_or_add(name, help, metric_kind::gauge, labels, true).read_gauge = std::move(read);
+}
+
 std::vector<metric_snapshot> metrics_registry::snapshot() const {
     std::vector<metric_snapshot> out;
     std::lock_guard lock(_mutex);
@@ -174,8 +195,8 @@ std::vector<metric_snapshot> metrics_registry::snapshot() const {
         for (auto& [key, s] : f.series_by_labels) {
             metric_snapshot m{name, f.help, f.kind, s.labels, 0, 0, {}};
             switch (f.kind) {
-            case metric_kind::counter: m.counter_value = s.counter->value(); break;
-            case metric_kind::gauge: m.gauge_value = s.gauge->value(); break;
+            case metric_kind::counter: m.counter_value = s.read_counter ? s.read_counter() : s.counter->value(); break;
+            case metric_kind::gauge: m.gauge_value = s.read_gauge ? s.read_gauge() : s.gauge->value(); break;
             case metric_kind::histogram: m.summary = summarize(s.histogram->snapshot()); break;
             }
             out.push_back(std::move(m));

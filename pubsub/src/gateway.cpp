@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
+
 namespace coronet::pubsub {
 
 namespace detail {
@@ -128,6 +130,12 @@ asio::awaitable<http::response<http::string_body>> gateway_state::handle(const h
     auto target = std::string_view(req.target());
     if (req.method() == http::verb::get && (target == "/" || target == "/index.html"))
         co_return reply(http::status::ok, req.version(), status_page(counts, options), "text/html; charset=utf-8");
+    if (req.method() == http::verb::get && target == "/metrics" && options.metrics) {
+        std::ostringstream text;
+        options.metrics->write_prometheus(text);
+        co_return reply(http::status::ok, req.version(), std::move(text).str(),
+                        "text/plain; version=0.0.4; charset=utf-8");
+    }
     if (req.method() == http::verb::get && target == "/status")
         co_return reply(http::status::ok, req.version(), boost::json::serialize(status_json(counts, options)) + "\n");
     constexpr std::string_view publish_prefix = "/publish/";
@@ -142,7 +150,7 @@ asio::awaitable<http::response<http::string_body>> gateway_state::handle(const h
     }
     ++counts.refused;
     co_return json_error(http::status::not_found, req.version(),
-                         fmt::format("no such resource: {} (try /, /status, POST /publish/<topic>, /ws)", target));
+                         fmt::format("no such resource: {} (try /, /status, /metrics, POST /publish/<topic>, /ws)", target));
 }
 
 asio::awaitable<http::response<http::string_body>> gateway_state::publish(std::string_view topic,

@@ -84,6 +84,14 @@ struct http_test_cluster {
 
 json::value http_body(const http::reply& r) { return json::parse(r.body); }
 
+/// The value of one sample line ("name{labels} value") in a Prometheus text
+/// page; -1 if the series is not there.
+double prometheus_sample(const std::string& page, const std::string& series) {
+    auto at = page.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(page.substr(at + series.size() + 2));
+}
+
 } // namespace
 
 TEST_CASE("a write through a follower's HTTP API is redirected to the leader and read back from every node",
@@ -110,6 +118,38 @@ TEST_CASE("a write through a follower's HTTP API is redirected to the leader and
     auto status = http_body(http::blocking_client(c.url(follower)).request(verb::get, "/v1/status"));
     CHECK(status.at("role").as_string() == "follower");
     CHECK(status.at("leader_url").as_string() == c.url(leader));
+}
+
+TEST_CASE("every KV node serves its Raft role, term, indexes and traffic at /metrics in the Prometheus format",
+          "[consensus][kv][http][metrics]") {
+    http_test_cluster c;
+    auto leader = c.leader();
+    REQUIRE(leader != 0);
+    http::blocking_client writer(c.url(leader));
+    for (int i = 0; i < 5; ++i) REQUIRE(writer.request(verb::put, "/v1/kv/k" + std::to_string(i), "v").status == 200);
+
+    auto page = writer.request(verb::get, "/metrics");
+    REQUIRE(page.status == 200);
+    CHECK(page.body.find("# TYPE coronet_raft_term gauge") != std::string::npos);
+    CHECK(prometheus_sample(page.body, "coronet_raft_role{role=\"leader\"}") == 1);
+    CHECK(prometheus_sample(page.body, "coronet_raft_role{role=\"follower\"}") == 0);
+    CHECK(prometheus_sample(page.body, "coronet_raft_term") >= 1);
+    CHECK(prometheus_sample(page.body, "coronet_raft_leader") == leader);
+    CHECK(prometheus_sample(page.body, "coronet_raft_commit_index") >= 5);
+    CHECK(prometheus_sample(page.body, "coronet_kv_keys") == 5);
+    CHECK(prometheus_sample(page.body, "coronet_raft_transport_sent_frames_total") > 0);
+    CHECK(prometheus_sample(page.body, "coronet_http_requests_total") >= 5);
+    auto match = [&](consensus::node_id peer) {
+        return prometheus_sample(page.body, "coronet_raft_match_index{peer=\"" + std::to_string(peer) + "\"}");
+    };
+    auto follower = leader % 3 + 1, other_follower = follower % 3 + 1;
+    CHECK(std::max(match(follower), match(other_follower)) >= 5); // a majority holds every committed entry
+
+    auto other = http::blocking_client(c.url(follower)).request(verb::get, "/metrics");
+    REQUIRE(other.status == 200);
+    CHECK(prometheus_sample(other.body, "coronet_raft_role{role=\"follower\"}") == 1);
+    CHECK(prometheus_sample(other.body, "coronet_raft_leader") == leader);
+    CHECK(http::blocking_client(c.url(leader)).request(verb::post, "/metrics").status == 405);
 }
 
 TEST_CASE("compare-and-swap over HTTP writes only at the expected version and reports the current one",

@@ -3,6 +3,7 @@
 // loopback UDP.
 #include <coronet/dht/chord/hash.hpp>
 #include <coronet/dht/chord/http_api.hpp>
+#include <coronet/dht/chord/node_metrics.hpp>
 #include <coronet/dht/chord/node.hpp>
 #include <coronet/transports/endpoint.hpp>
 #include <coronet/transports/http_client.hpp>
@@ -247,7 +248,8 @@ TEST_CASE("store messages round-trip through the codec and truncated or lying on
     CHECK_THROWS_AS(chord::decode_store_message(lying), chord::codec_error);
 }
 
-TEST_CASE("the HTTP API puts, gets, deletes and looks keys up on a loopback UDP ring of three", "[dht][http]") {
+TEST_CASE("the HTTP API puts, gets, deletes, looks keys up and serves metrics on a loopback UDP ring of three",
+          "[dht][http]") {
     asio::io_context ctx;
     std::vector<std::unique_ptr<chord::node>> nodes;
     for (int i = 0; i < 3; ++i) {
@@ -258,8 +260,12 @@ TEST_CASE("the HTTP API puts, gets, deletes and looks keys up on a loopback UDP 
     }
     nodes[0]->create();
     chord::http_api api(*nodes[1]);
+    coronet::metrics_registry metrics;
+    chord::register_metrics(metrics, *nodes[1]);
+    coronet::http::server_options ho;
+    ho.metrics = &metrics;
     coronet::http::server server(ctx.get_executor(), {asio::ip::address_v4::loopback(), 0},
-                                 [&api](const coronet::http::request& r) { return api.handle(r); });
+                                 [&api](const coronet::http::request& r) { return api.handle(r); }, ho);
     server.start();
     std::string url = server.url();
     bool joined = false;
@@ -289,6 +295,15 @@ TEST_CASE("the HTTP API puts, gets, deletes and looks keys up on a loopback UDP 
     CHECK(c.request(boost::beast::http::verb::delete_, "/v1/kv/greeting").status == 200);
     CHECK(c.request(boost::beast::http::verb::get, "/v1/kv/greeting").status == 404);
     CHECK(c.request(boost::beast::http::verb::post, "/v1/kv/greeting", "x").status == 405);
+    auto scraped = c.request(boost::beast::http::verb::get, "/metrics");
+    CHECK(scraped.status == 200);
+    CHECK(scraped.body.find("# TYPE coronet_chord_lookups_answered_total counter") != std::string::npos);
+    CHECK(scraped.body.find("\ncoronet_chord_joined 1\n") != std::string::npos);
+    CHECK(scraped.body.find("\ncoronet_chord_successors 2\n") != std::string::npos);
+    // The put, the gets, the lookup and the delete each looked up an owner.
+    auto answered = scraped.body.find("\ncoronet_chord_lookups_answered_total ");
+    REQUIRE(answered != std::string::npos);
+    CHECK(std::stoul(scraped.body.substr(answered + 38)) >= 5);
     asio::post(ctx, [&] {
         asio::co_spawn(ctx, [&]() -> asio::awaitable<void> {
             co_await server.stop();

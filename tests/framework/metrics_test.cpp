@@ -243,3 +243,40 @@ TEST_CASE("a snapshot is plain data that matches the metrics", "[metrics]") {
     CHECK(snap[2].summary.max == 2000);
     CHECK(snap[2].summary.p50 == 2000); // clamped to max: the bucket is [2000, 2015]
 }
+
+TEST_CASE("observed series are read from their component at every scrape", "[metrics]") {
+    metrics_registry registry;
+    std::uint64_t handled = 3;
+    std::int64_t term = 7;
+    registry.observe_counter("requests", "Requests handled.", {{"node", "1"}}, [&] { return handled; });
+    registry.observe_gauge("raft_term", "The current term.", {}, [&] { return term; });
+    registry.counter("requests", "Requests handled.", {{"node", "2"}}).inc(5);
+
+    auto text = prometheus_text(registry);
+    CHECK(text.find("requests_total{node=\"1\"} 3\n") != std::string::npos);
+    CHECK(text.find("requests_total{node=\"2\"} 5\n") != std::string::npos);
+    CHECK(text.find("raft_term 7\n") != std::string::npos);
+
+    handled = 40;
+    term = -2;
+    text = prometheus_text(registry);
+    CHECK(text.find("requests_total{node=\"1\"} 40\n") != std::string::npos);
+    CHECK(text.find("raft_term -2\n") != std::string::npos);
+    auto snap = registry.snapshot();
+    REQUIRE(snap.size() == 3);
+    CHECK(snap[0].name == "raft_term");
+    CHECK(snap[0].gauge_value == -2);
+}
+
+TEST_CASE("an observed series cannot take the place of another series", "[metrics]") {
+    metrics_registry registry;
+    registry.counter("hits", "Hits.");
+    registry.observe_gauge("depth", "Depth.", {}, [] { return std::int64_t{1}; });
+    CHECK_THROWS_WITH(registry.observe_counter("hits", "Hits.", {}, [] { return std::uint64_t{1}; }),
+                      Catch::Contains("already registered"));
+    CHECK_THROWS_WITH(registry.observe_gauge("depth", "Depth.", {}, [] { return std::int64_t{2}; }),
+                      Catch::Contains("already registered as observed"));
+    CHECK_THROWS_WITH(registry.gauge("depth", "Depth."), Catch::Contains("already registered as observed"));
+    CHECK_THROWS_WITH(registry.observe_gauge("other", "Other.", {}, {}), Catch::Contains("no read function"));
+    CHECK(registry.snapshot().size() == 2);
+}

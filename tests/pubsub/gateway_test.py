@@ -136,6 +136,20 @@ async def main(base):
     status, page = http("GET", base + "/")
     assert status == 200 and "coronet broker gateway" in page
 
+    # /metrics: Prometheus text with the broker's and the gateway's counters.
+    status, text = http("GET", base + "/metrics")
+    assert status == 200, status
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    assert "# TYPE coronet_broker_published_total counter" in text, text
+    assert samples["coronet_broker_published_total"] >= 13, samples  # orders.eu x3 at least, jobs.build x10
+    assert samples["coronet_broker_delivered_total"] >= 13, samples
+    assert samples["coronet_gateway_published_total"] >= 13, samples
+    assert samples["coronet_broker_connections"] >= 1, samples
+
     deadline = time.monotonic() + 10
     while json.loads(http("GET", base + "/status")[1])["websockets"] != 0:
         assert time.monotonic() < deadline, "closed WebSockets were not cleaned up"

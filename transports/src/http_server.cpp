@@ -10,6 +10,7 @@
 
 #include <array>
 #include <set>
+#include <sstream>
 
 namespace coronet::http {
 
@@ -36,6 +37,12 @@ response json_error(status s, std::string_view why) {
     }
     body += "\"}\n";
     return make_response(s, std::move(body));
+}
+
+response prometheus_response(const metrics_registry& metrics) {
+    std::ostringstream text;
+    metrics.write_prometheus(text);
+    return make_response(status::ok, std::move(text).str(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 namespace detail {
@@ -84,6 +91,10 @@ asio::awaitable<void> server_state::accept_loop() {
 
 asio::awaitable<response> server_state::answer(const request& req) {
     try {
+        if (options.metrics && req.target() == "/metrics") {
+            if (req.method() != verb::get) co_return json_error(status::method_not_allowed, "use GET /metrics");
+            co_return prometheus_response(*options.metrics);
+        }
         co_return co_await on_request(req);
     } catch (const std::exception& e) {
         ++counts.failed;

@@ -31,6 +31,12 @@ http_api_options api_options(const server_options& o) {
     return a;
 }
 
+http::server_options http_options(const server_options& o, const metrics_registry& m) {
+    auto h = o.http;
+    h.metrics = &m;
+    return h;
+}
+
 const member& self(const server_options& o) {
     auto it = o.members.find(o.id);
     if (o.id == 0 || it == o.members.end())
@@ -84,7 +90,9 @@ server::server(asio::any_io_executor ex, server_options o, logger_ptr log)
       _api(_node, _store, (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}()) | 1,
            api_options(_options)),
       _http(ex, tcp_endpoint(self(_options).http),
-            [this](const http::request& r) { return route(r); }, _options.http, _log) {}
+            [this](const http::request& r) { return route(r); }, http_options(_options, _metrics), _log) {
+    register_metrics();
+}
 
 server::~server() = default;
 

@@ -156,6 +156,10 @@ void node::pump() {
         auto rd = _core.take_ready();
         for (const auto& m : rd.messages) send(m.to, encode(m));
         for (auto& r : rd.lookups) {
+            if (!r.error) {
+                ++_counters.lookups_answered;
+                _counters.lookup_hops += r.hops;
+            }
             if (auto it = _lookups.find(r.request_id); it != _lookups.end()) {
                 it->second->lookup = std::move(r);
                 it->second->wake.notify_all();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -139,6 +140,22 @@ public:
     // A counter name may be given with or without its "_total" suffix; both
     // name the same counter.
 
+    void observe_counter(std::string_view name, std::string_view help, const metric_labels& labels,
+                         std::function<std::uint64_t()> read);
+    void observe_gauge(std::string_view name, std::string_view help, const metric_labels& labels,
+                       std::function<std::int64_t()> read);
+    // A series whose value is read by calling `read` at every snapshot() and
+    // write_prometheus(), for state a component counts already (Raft's term,
+    // a broker's drop counters): exporting it needs no second count kept in
+    // step with the first (Prometheus clients call these CounterFunc and
+    // GaugeFunc). `read` runs on the scraping thread with the registry locked,
+    // so it must be safe there and must not call the registry; a component
+    // bound to one executor is scraped from that executor. Whatever `read`
+    // captures must outlive the registry or its last scrape.
+    //
+    // Throws std::invalid_argument as counter() does, and also if the series
+    // (name and label set) exists already, observed or not.
+
     std::vector<metric_snapshot> snapshot() const;
     // Every series, ordered by name, then by label set.
 
@@ -157,14 +174,19 @@ private:
         std::unique_ptr<coronet::counter> counter;
         std::unique_ptr<coronet::gauge> gauge;
         std::unique_ptr<histogram_metric> histogram;
+        // Set instead of counter or gauge for an observed series.
+        std::function<std::uint64_t()> read_counter;
+        std::function<std::int64_t()> read_gauge;
     };
     struct family {
         metric_kind kind;
         std::string help;
         std::map<std::string, series> series_by_labels; // key: rendered, canonical label set
     };
-    series& find_or_add(std::string_view name, std::string_view help, metric_kind kind, const metric_labels& labels);
-    // \pre _mutex is held.
+    series& find_or_add(std::string_view name, std::string_view help, metric_kind kind, const metric_labels& labels,
+                        bool observed = false);
+    // \pre _mutex is held. An observed series is added without a metric
+    // object, and only if it is new.
 
     mutable std::mutex _mutex;
     std::map<std::string, family, std::less<>> _families;      // guarded by _mutex

@@ -6,6 +6,7 @@
 //
 //   GET  /               a status page
 //   GET  /status         the same as JSON
+//   GET  /metrics        Prometheus text, when gateway_options::metrics is set
 //   POST /publish/TOPIC  the body is the payload: 200 {"published":"TOPIC"},
 //                        400 bad topic, 413 too large, 503 broker unreachable
 //   GET  /ws             WebSocket; text frames are JSON:
@@ -19,6 +20,7 @@
 //   subscription made with "binary":true delivers that way).
 
 #include <coronet/log.hpp>
+#include <coronet/metrics.hpp>
 #include <coronet/pubsub/client.hpp>
 #include <coronet/task_group.hpp>
 
@@ -40,6 +42,9 @@ struct gateway_options {
     /// (and the browser is told how many in the next message's "missed").
     std::size_t outbox_messages = 4096;
     std::size_t connections_max = 10'000;
+    /// What GET /metrics serves (broker_metrics.hpp fills one); none: 404.
+    /// Not owned: it must outlive the gateway.
+    const metrics_registry* metrics = nullptr;
 };
 
 struct gateway_counters {

@@ -9,6 +9,7 @@
 // with; the handler runs there too.
 
 #include <coronet/log.hpp>
+#include <coronet/metrics.hpp>
 #include <coronet/task_group.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -43,6 +44,9 @@ struct server_options {
     std::chrono::seconds idle_timeout{30};
     /// The Server header.
     std::string name = "coronet";
+    /// When set, GET /metrics is answered from this registry (Prometheus text
+    /// format) before the handler sees it. Not owned: it must outlive the server.
+    const metrics_registry* metrics = nullptr;
 };
 
 struct server_counters {
@@ -56,6 +60,8 @@ struct server_counters {
 response make_response(status s, std::string body, std::string_view content_type = "application/json");
 /// {"error": why} with status `s`.
 response json_error(status s, std::string_view why);
+/// The registry in the Prometheus text exposition format 0.0.4.
+response prometheus_response(const metrics_registry& metrics);
 
 namespace detail {
 class server_state;

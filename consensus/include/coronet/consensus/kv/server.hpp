@@ -11,6 +11,7 @@
 #include <coronet/consensus/raft/storage.hpp>
 
 #include <coronet/log.hpp>
+#include <coronet/metrics.hpp>
 #include <coronet/transports/http_server.hpp>
 
 #include <filesystem>
@@ -71,13 +72,18 @@ public:
     raft::node& raft() { return _node; }
     const store& state() const { return _store; }
     const raft::stream_transport& transport() const { return _transport; }
+    /// What GET /metrics serves: Raft's term, role, commit and applied
+    /// indexes, the Raft transport's traffic, the store and the HTTP API.
+    const metrics_registry& metrics() const { return _metrics; }
 
 private:
     asio::awaitable<http::response> route(const http::request& req);
     http::response faults(const http::request& req);
     static std::unique_ptr<raft::stable_store> open_storage(const server_options& o, const logger_ptr& log);
     static raft::node_options node_options_for(const server_options& o);
+    void register_metrics(); // server_metrics.cpp
 
+    metrics_registry _metrics; // first: the HTTP server that reads it, and the parts it reads, go before it
     server_options _options;
     logger_ptr _log;
     store _store;

@@ -99,6 +99,8 @@ struct node_counters {
     std::uint64_t handed_over = 0;    ///< entries sent to a new predecessor or, on leave, the successor
     std::uint64_t probes = 0;         ///< successor probes sent to remembered peers
     std::uint64_t probe_adoptions = 0; ///< ... whose answer became our successor (a merge step)
+    std::uint64_t lookups_answered = 0; ///< lookups this node started that found an owner (get/put/del's too)
+    std::uint64_t lookup_hops = 0;     ///< ... their hops together: / lookups_answered is the mean path length
 };
 
 class node {
