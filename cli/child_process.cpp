@@ -3,18 +3,38 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
 extern char** environ;
 
 namespace coronet::cli {
+
+namespace {
+
+// Names the parent's PID in a child's environment: posix_spawn cannot set
+// PR_SET_PDEATHSIG, so the child sets it on itself (die_with_parent).
+constexpr const char* parent_variable = "CORONET_SUPERVISOR_PID";
+
+} // namespace
+
+void die_with_parent() {
+    const char* parent = std::getenv(parent_variable);
+    if (!parent) return;
+    auto expected = static_cast<pid_t>(std::strtol(parent, nullptr, 10));
+    ::unsetenv(parent_variable); // not inherited by the child's own children
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != expected) std::_Exit(1); // it died before we could ask
+}
 
 pid_t spawn_self(const std::vector<std::string>& args, const std::filesystem::path& log) {
     char self[4096];
@@ -43,8 +63,14 @@ pid_t spawn_self(const std::vector<std::string>& args, const std::filesystem::pa
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::vector<std::string> env_storage{fmt::format("{}={}", parent_variable, ::getpid())};
+    for (char** e = environ; *e; ++e)
+        if (!std::string_view(*e).starts_with(std::string(parent_variable) + "=")) env_storage.emplace_back(*e);
+    std::vector<char*> env;
+    for (auto& e : env_storage) env.push_back(e.data());
+    env.push_back(nullptr);
     pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, self, &actions, &attr, argv.data(), environ);
+    int rc = ::posix_spawn(&pid, self, &actions, &attr, argv.data(), env.data());
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::system_error(rc, std::generic_category(), fmt::format("starting {}", self));

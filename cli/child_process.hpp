@@ -17,7 +17,15 @@ namespace coronet::cli {
 
 /// Runs this executable (/proc/self/exe) with `args`, stdout and stderr
 /// appended to `log`. Throws std::system_error if it cannot be started.
+/// The child gets SIGTERM if this process dies first (even by SIGKILL), see
+/// die_with_parent().
 pid_t spawn_self(const std::vector<std::string>& args, const std::filesystem::path& log);
+
+/// Called first in main(): in a child of spawn_self(), asks the kernel for
+/// SIGTERM when the parent dies (PR_SET_PDEATHSIG), so that no node outlives
+/// a killed `kv cluster`, `dht ring` or demo; exits if the parent is already
+/// gone. Does nothing in a process not started by spawn_self().
+void die_with_parent();
 
 /// SIGTERM, then SIGKILL if `pid` has not exited within `grace`; reaps it.
 /// Returns its wait status (nullopt if it was already reaped).

@@ -2,6 +2,7 @@
 // local ring of them, and a small client of their HTTP API.
 #include "commands.hpp"
 #include "child_process.hpp"
+#include "cluster_probe.hpp"
 #include "http_call.hpp"
 
 #include <coronet/dht/chord/http_api.hpp>
@@ -115,22 +116,6 @@ struct ring_flags {
     unsigned seconds = 0;
 };
 
-/// Whether every node reports a successor and a predecessor that form one ring.
-bool ring_formed(const std::vector<std::string>& https, std::size_t n) {
-    std::size_t joined = 0;
-    for (const auto& h : https) {
-        try {
-            http::blocking_client c("http://" + h, std::chrono::milliseconds(500));
-            auto r = c.request(verb::get, "/v1/status");
-            auto s = boost::json::parse(r.body).as_object();
-            if (s.at("state").as_string() == "joined" && !s.at("predecessor").is_null()) ++joined;
-        } catch (const std::exception&) {
-            return false;
-        }
-    }
-    return joined == n;
-}
-
 int ring(const ring_flags& f, const global_options& g) {
     if (f.nodes < 1 || f.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
     std::filesystem::path dir = f.dir;
@@ -163,7 +148,7 @@ int ring(const ring_flags& f, const global_options& g) {
         throw;
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!ring_formed(https, f.nodes)) {
+    while (!dht_ring_formed(https)) {
         for (std::size_t i = 0; i < pids.size(); ++i)
             if (auto s = exited(pids[i])) {
                 pids[i] = 0;

@@ -1,8 +1,6 @@
 #include "kv_cluster.hpp"
 #include "child_process.hpp"
-#include <coronet/transports/http_client.hpp>
-
-#include <boost/json.hpp>
+#include "cluster_probe.hpp"
 
 #include <fmt/core.h>
 
@@ -33,23 +31,6 @@ struct node_process {
     pid_t pid = 0;
     bool running = true;
 };
-
-/// The leader every node agrees on, once one is known (0 until then).
-std::uint64_t agreed_leader(const std::vector<node_process>& nodes) {
-    std::uint64_t leader = 0;
-    for (const auto& n : nodes) {
-        try {
-            http::blocking_client c("http://" + n.http, std::chrono::milliseconds(500));
-            auto r = c.request(boost::beast::http::verb::get, "/v1/status");
-            auto l = boost::json::parse(r.body).as_object().at("leader").to_number<std::uint64_t>();
-            if (l == 0 || (leader != 0 && l != leader)) return 0;
-            leader = l;
-        } catch (const std::exception&) {
-            return 0;
-        }
-    }
-    return leader;
-}
 
 int cluster(const cluster_flags& f, const global_options& g) {
     if (f.nodes < 1 || f.nodes > 9) throw std::invalid_argument("--nodes is 1..9");
@@ -93,9 +74,11 @@ int cluster(const cluster_flags& f, const global_options& g) {
         throw;
     }
 
+    std::vector<std::string> https;
+    for (const auto& n : nodes) https.push_back(n.http);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::uint64_t leader = 0;
-    while (!(leader = agreed_leader(nodes)) && std::chrono::steady_clock::now() < deadline) {
+    while (!(leader = kv_agreed_leader(https)) && std::chrono::steady_clock::now() < deadline) {
         for (auto& n : nodes)
             if (auto s = exited(n.pid)) {
                 n.running = false;

@@ -1,10 +1,12 @@
 // coronet: one command for everything a user runs.
+#include "child_process.hpp"
 #include "commands.hpp"
 #include "sim_command.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
+    coronet::cli::die_with_parent();
     CLI::App app{"coronet: a C++20 coroutine networking framework (echo, benchmarks, demo)"};
     app.require_subcommand(1);
     coronet::cli::global_options g;
