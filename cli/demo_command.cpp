@@ -9,11 +9,15 @@
 
 #include "child_process.hpp"
 #include "cluster_probe.hpp"
+#include "demo_dashboard.hpp"
 #include "demo_echo.hpp"
+#include "demo_layout.hpp"
 #include "demo_rpc.hpp"
+#include "demo_state.hpp"
 #include "demo_workload.hpp"
 #include "process_fleet.hpp"
 
+#include <coronet/pubsub/blocking_client.hpp>
 #include <coronet/transports/http_client.hpp>
 
 #include <boost/json.hpp>
@@ -21,7 +25,9 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <set>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -37,22 +43,7 @@ struct demo_flags {
     std::string dir;        ///< empty: a new directory under the system's temp dir
     unsigned seconds = 0;   ///< stay up this long after the summary (0: until Ctrl-C)
     bool quick = false;     ///< smaller workloads (tests)
-};
-
-struct kv_cluster_procs {
-    std::vector<std::size_t> index; ///< in the fleet, per node id - 1
-    std::vector<std::string> https; ///< host:port per node id - 1
-};
-
-struct dht_ring_procs {
-    std::vector<std::size_t> index;
-    std::vector<std::string> https;
-};
-
-struct broker_procs {
-    std::size_t index = 0;
-    std::string url;  ///< tcp://…
-    std::string http; ///< the gateway, host:port
+    unsigned dashboard_port = 8900; ///< 0: any free port
 };
 
 std::string loopback(unsigned port) { return fmt::format("127.0.0.1:{}", port); }
@@ -85,6 +76,7 @@ dht_ring_procs start_dht(process_fleet& fleet, unsigned nodes, const std::string
     std::string bootstrap;
     for (unsigned i = 1; i <= nodes; ++i) {
         auto udp = loopback(free_loopback_port(true));
+        r.udp.push_back(udp);
         r.https.push_back(loopback(free_loopback_port()));
         std::vector<std::string> args{"--log-level", log_level, "dht",   "serve", "--listen", "udp://" + udp,
                                       "--http",      r.https.back(), "--tick-ms", "50"};
@@ -225,6 +217,57 @@ void row(const std::string& what, const std::string& sync, const std::string& as
     fmt::print("  {:<28} {:<34} {:<36} {}\n", what, sync, async, note);
 }
 
+/// Carries out the dashboard's kills and restarts. A restarted first Chord
+/// node joins through another: with its first arguments it would found a
+/// ring of its own.
+void carry_out(process_fleet& fleet, const dashboard_command& c, const dht_ring_procs& ring) {
+    for (std::size_t i = 0; i < fleet.size(); ++i) {
+        if (fleet.name(i) != c.name) continue;
+        if (c.action == "kill") {
+            fleet.kill(i);
+        } else if (!fleet.running(i)) {
+            if (!ring.index.empty() && i == ring.index[0] && ring.udp.size() > 1) {
+                auto args = fleet.args(i);
+                args.insert(args.end(), {"--join", ring.udp[1]});
+                fleet.set_args(i, args);
+            }
+            fleet.restart(i);
+        }
+        say(fmt::format("dashboard: {} {}", c.action, c.name));
+    }
+}
+
+/// Until Ctrl-C (or `seconds`): twice a second, carries out the dashboard's
+/// commands, reports processes that died on their own, and publishes a
+/// snapshot to the dashboard and on the broker (`coronet.demo.state`). A
+/// process that dies is reported and can be restarted from the dashboard.
+void live_until_stopped(const sigset_t& stop, unsigned seconds, process_fleet& fleet, demo_dashboard& board,
+                        const kv_cluster_procs& kv, const dht_ring_procs& ring, const broker_procs& broker) {
+    auto until = clock_type::now() + std::chrono::seconds(seconds);
+    std::unique_ptr<pubsub::blocking_client> publisher;
+    for (;;) {
+        for (const auto& c : board.take_commands()) carry_out(fleet, c, ring);
+        for (auto [i, status] : fleet.reap_exited()) {
+            say(fmt::format("{} {}; see {}", fleet.name(i), describe_wait_status(status), fleet.log(i).string()));
+        }
+        auto state = collect_demo_state(fleet, kv, ring, broker);
+        board.set_state(state);
+        try {
+            if (!publisher && fleet.running(broker.index))
+                publisher = std::make_unique<pubsub::blocking_client>(broker.url);
+            if (publisher) {
+                publisher->publish("coronet.demo.state", state);
+                publisher->flush();
+            }
+        } catch (const std::exception&) {
+            publisher.reset(); // the broker was killed: reconnect once it is back
+        }
+        timespec tick{0, 500'000'000};
+        if (sigtimedwait(&stop, nullptr, &tick) > 0) return;
+        if (seconds && clock_type::now() >= until) return;
+    }
+}
+
 int demo(const global_options& g, const demo_flags& f) {
     std::filesystem::path dir = f.dir.empty() ? std::filesystem::temp_directory_path() /
                                                     fmt::format("coronet-demo-{}", ::getpid())
@@ -245,8 +288,21 @@ int demo(const global_options& g, const demo_flags& f) {
              [&] { return kv_agreed_leader(kv_seq.https) != 0; });
     wait_for(fleet, "the Chord ring", std::chrono::seconds(30), [&] { return dht_ring_formed(ring.https); });
     wait_for(fleet, "the broker", std::chrono::seconds(10), [&] { return answers(broker.http, "/status"); });
-    say(fmt::format("started {} processes: KV nodes (Raft) 3 + 3 sequential, Chord nodes 8, broker 1\n",
+    say(fmt::format("started {} processes: KV nodes (Raft) 3 + 3 sequential, Chord nodes 8, broker 1",
                     fleet.running_count()));
+    std::set<std::string> names{"broker"};
+    for (auto i : kv.index) names.insert(fleet.name(i));
+    for (auto i : ring.index) names.insert(fleet.name(i));
+    std::unique_ptr<demo_dashboard> dashboard;
+    try {
+        dashboard = std::make_unique<demo_dashboard>(f.dashboard_port, names);
+    } catch (const std::exception&) {
+        if (f.dashboard_port == 0) throw;
+        dashboard = std::make_unique<demo_dashboard>(0, names); // the usual port is taken: any other will do
+    }
+    auto& board = *dashboard;
+    board.set_state(collect_demo_state(fleet, kv, ring, broker));
+    say(fmt::format("dashboard: {}/  (live while the demo runs)\n", board.url()));
 
     std::size_t scale = f.quick ? 1 : 5;
     say("measuring: echo over tcp:// and uring://");
@@ -309,21 +365,15 @@ int demo(const global_options& g, const demo_flags& f) {
                    fleet.pid(ring.index[i]), ring.https[i]);
     fmt::print("  broker        pid {:<8} {}   gateway http://{}/  (WebSocket /ws, POST /publish/TOPIC, /metrics)\n",
                fleet.pid(broker.index), broker.url, broker.http);
-    say(f.seconds ? fmt::format("\nStopping in {} s.", f.seconds)
-                  : std::string("\nCtrl-C stops every process the demo started."));
+    say(fmt::format("\nDashboard: {}/  (kill and restart nodes there, or kill -9 a pid above)", board.url()));
+    say(f.seconds ? fmt::format("Stopping in {} s.", f.seconds)
+                  : std::string("Ctrl-C stops every process the demo started."));
 
-    std::vector<pid_t> pids;
-    for (std::size_t i = 0; i < fleet.size(); ++i) pids.push_back(fleet.running(i) ? fleet.pid(i) : 0);
-    bool died = false;
-    supervise(stop_signals, pids, f.seconds, [&](std::size_t i, int status) {
-        died = true;
-        fleet.reaped(i);
-        say(fmt::format("{} (pid {}) {}", fleet.name(i), pids[i], describe_wait_status(status)));
-    });
+    live_until_stopped(stop_signals, f.seconds, fleet, board, kv, ring, broker);
     say(fmt::format("stopping {} processes", fleet.running_count()));
     fleet.stop_all();
-    if (kv_fo.new_leader == 0 || dht_fo.readable != dht_fo.keys || iterative.failed + recursive.failed > 0) return 1;
-    return died ? 1 : 0;
+    bool all_held = kv_fo.new_leader != 0 && dht_fo.readable == dht_fo.keys && iterative.failed + recursive.failed == 0;
+    return all_held ? 0 : 1;
 }
 
 } // namespace
@@ -336,6 +386,8 @@ void add_demo_command(CLI::App& app, const global_options& g, std::function<int(
     d->add_option("--for", f->seconds, "stop after this many seconds once the summary is out (0: at Ctrl-C)")
         ->capture_default_str();
     d->add_flag("--quick", f->quick, "smaller workloads");
+    d->add_option("--dashboard-port", f->dashboard_port, "the dashboard's port on 127.0.0.1 (0: any free port)")
+        ->capture_default_str();
     d->callback([&run, &g, f] { run = [&g, f] { return demo(g, *f); }; });
 }
 

@@ -55,6 +55,17 @@ void process_fleet::stop_all() {
     for (std::size_t i = 0; i < _procs.size(); ++i) stop(i);
 }
 
+std::vector<std::pair<std::size_t, int>> process_fleet::reap_exited() {
+    std::vector<std::pair<std::size_t, int>> out;
+    for (std::size_t i = 0; i < _procs.size(); ++i)
+        if (_procs[i].pid > 0)
+            if (auto status = exited(_procs[i].pid)) {
+                _procs[i].pid = 0;
+                out.emplace_back(i, *status);
+            }
+    return out;
+}
+
 std::size_t process_fleet::running_count() const {
     std::size_t n = 0;
     for (const auto& p : _procs) n += p.pid > 0;

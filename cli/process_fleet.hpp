@@ -30,8 +30,12 @@ public:
     /// Throws std::runtime_error naming the first process that has exited
     /// unasked, with how and where its log is.
     void check_running();
-    /// Someone else reaped it (supervise()): forget its PID.
-    void reaped(std::size_t i) { _procs.at(i).pid = 0; }
+    /// Replaces the arguments a restart() uses.
+    void set_args(std::size_t i, std::vector<std::string> args) { _procs.at(i).args = std::move(args); }
+    const std::vector<std::string>& args(std::size_t i) const { return _procs.at(i).args; }
+    /// Reaps every process that has exited unasked; returns their indexes
+    /// and wait statuses.
+    std::vector<std::pair<std::size_t, int>> reap_exited();
     /// SIGTERM to each running process, SIGKILL after a grace period.
     void stop_all();
 

@@ -201,17 +201,33 @@ void node::check_running() const {
 
 asio::awaitable<void> node::join(std::string bootstrap, std::chrono::milliseconds timeout) {
     check_running();
-    _joined.reset();
+    auto& clock = clock_of(_ex); // virtual time on sim://
+    auto deadline = clock.now() + timeout;
     remember(peer{hash_id(bootstrap, _core.ring()), bootstrap});
-    if (auto ec = _core.join(std::move(bootstrap)))
-        throw request_error(request_error::kind::invalid, "join: " + ec.message());
-    pump();
-    auto done = [this] { return _joined.has_value() || _stopped; };
-    if (!co_await wait_until(_join_wake, done, timeout))
-        throw request_error(request_error::kind::timeout,
-                            "join: no answer within " + std::to_string(timeout.count()) + " ms");
-    check_running();
-    if (*_joined) throw request_error(request_error::kind::unavailable, "join failed: " + _joined->message());
+    for (;;) {
+        _joined.reset();
+        if (auto ec = _core.join(bootstrap)) throw request_error(request_error::kind::invalid, "join: " + ec.message());
+        pump();
+        auto done = [this] { return _joined.has_value() || _stopped; };
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
+        if (left.count() <= 0 || !co_await wait_until(_join_wake, done, left))
+            throw request_error(request_error::kind::timeout,
+                                "join: no answer within " + std::to_string(timeout.count()) + " ms");
+        check_running();
+        if (!*_joined) co_return;
+        // Our id is hash(address): a node restarted at its old address finds
+        // its earlier run still listed until the ring notices that it died.
+        // Wait for a few stabilization rounds and ask again.
+        bool stale_self = *_joined == errc::id_in_use;
+        auto pause = _options.tick * (4 * _core.config().stabilize_ticks);
+        if (!stale_self || clock.now() + pause >= deadline)
+            throw request_error(request_error::kind::unavailable, "join failed: " + _joined->message());
+        _log->info("dht: the ring still lists this node's earlier run; joining again in {} ms", pause.count());
+        coronet::timer wait(_ex, clock);
+        wait.expires_at(clock.now() + pause);
+        co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+        check_running();
+    }
 }
 
 asio::awaitable<lookup_result> node::lookup(const id& key, lookup_style style, std::chrono::milliseconds timeout) {

@@ -119,7 +119,10 @@ public:
     /// A new ring of one.
     void create();
     /// Joins the ring of the node at `bootstrap` (ip:port). Throws
-    /// request_error if it cannot within `timeout`.
+    /// request_error if it cannot within `timeout`. A node restarted at its
+    /// old address has its old id, and the ring may still list its earlier
+    /// run: then it asks again every few stabilization rounds until the ring
+    /// has noticed that run's death.
     asio::awaitable<void> join(std::string bootstrap, std::chrono::milliseconds timeout);
     /// The owner of `key`. Throws request_error (timeout, unavailable).
     asio::awaitable<lookup_result> lookup(const id& key, lookup_style style, std::chrono::milliseconds timeout);
