@@ -28,8 +28,8 @@ packages=(
   etcd-server
   # CI's fuzzing run: Clang, libFuzzer (libclang_rt.fuzzer) and llvm-symbolizer.
   clang libclang-rt-14-dev llvm-14
-  # The demo dashboard's test: headless Chromium loads the page.
-  chromium
+  # The demo dashboard's test: headless Chromium loads the page. Report charts.
+  chromium gnuplot-nox
 )
 
 install_packages() {

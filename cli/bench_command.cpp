@@ -6,6 +6,7 @@
 // coronet bench dht: Chord lookups on a loopback ring of processes (bench/dht_ring).
 #include "commands.hpp"
 
+#include "bench_report.hpp"
 #include "transport_bench.hpp"
 
 // The comparisons with other systems are left out of trees built with
@@ -20,13 +21,59 @@
 #endif
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace coronet::cli {
 
+namespace {
+
+int print_report(const std::vector<std::filesystem::path>& files, const std::filesystem::path& dir) {
+    auto r = coronet::bench::report::write_report(files, dir);
+    std::cout << "report: " << r.markdown.string() << " (" << r.charts.size() << " charts"
+              << (r.note.empty() ? "" : "; " + r.note) << ")\n";
+    return 0;
+}
+
+/// --report DIR on a bench subcommand: the bench writes its JSON to
+/// DIR/bench-NAME.json (unless --json names a file) and, once it has run,
+/// DIR/report.md with its tables and charts.
+struct report_option {
+    CLI::App* sub;
+    std::string name;
+    std::string* json_path;
+    std::shared_ptr<std::string> dir = std::make_shared<std::string>();
+};
+
+void add_report_option(std::vector<report_option>& all, CLI::App* sub, std::string name, std::string& json_path) {
+    report_option r{sub, std::move(name), &json_path};
+    sub->add_option("--report", *r.dir, "also write a Markdown report with charts (gnuplot) to this directory");
+    all.push_back(std::move(r));
+}
+
+/// Runs after the chosen subcommand's callback has set `run` (CLI11 calls
+/// the parent's final callback last), and wraps it.
+void wrap_with_report(const std::vector<report_option>& all, std::function<int()>& run) {
+    for (const auto& r : all) {
+        if (!r.sub->parsed() || r.dir->empty()) continue;
+        std::filesystem::create_directories(*r.dir);
+        if (r.json_path->empty()) *r.json_path = (std::filesystem::path(*r.dir) / ("bench-" + r.name + ".json")).string();
+        auto bench = run;
+        run = [bench, dir = r.dir, json = r.json_path] {
+            int rc = bench();
+            if (rc != 0) return rc;
+            return print_report({*json}, *dir);
+        };
+    }
+}
+
+} // namespace
+
 void add_bench_command(CLI::App& app, const global_options& g, std::function<int()>& run) {
     auto* bench = app.add_subcommand("bench", "benchmarks that compare coronet with hand-written peers");
     bench->require_subcommand(1);
+    auto reports = std::make_shared<std::vector<report_option>>();
+    bench->final_callback([&run, reports] { wrap_with_report(*reports, run); });
     auto o = std::make_shared<coronet::bench::bench_options>();
     auto only = std::make_shared<std::vector<std::string>>();
     auto json = std::make_shared<std::string>();
@@ -44,6 +91,19 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             auto variants = coronet::bench::baseline_variants();
             for (auto& v : coronet::bench::coronet_variants()) variants.push_back(std::move(v));
             return coronet::bench::run_transport_bench(variants, *o, std::cout);
+        };
+    });
+    add_report_option(*reports, t, "transports", *json);
+
+    auto report_files = std::make_shared<std::vector<std::string>>();
+    auto report_out = std::make_shared<std::string>("coronet-report");
+    auto* rep = bench->add_subcommand("report", "a Markdown report with tables and charts from benchmark JSON files");
+    rep->add_option("files", *report_files, "JSON files written by coronet bench … --json")->required()->check(CLI::ExistingFile);
+    rep->add_option("--out", *report_out, "the report's directory (report.md and SVG charts)")->capture_default_str();
+    rep->callback([&run, report_files, report_out] {
+        run = [report_files, report_out] {
+            std::vector<std::filesystem::path> files(report_files->begin(), report_files->end());
+            return print_report(files, *report_out);
         };
     });
 
@@ -119,6 +179,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             return kb::run_kv_bench(*ko, std::cout);
         };
     });
+    add_report_option(*reports, k, "kv", *k_json);
 
     namespace cb = coronet::bench::chord_bench;
     auto co = std::make_shared<cb::bench_options>();
@@ -132,6 +193,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
     c->callback([&run, co] {
         run = [co] { return cb::run_chord_bench(*co, std::cout); };
     });
+    add_report_option(*reports, c, "chord", co->json_path);
 
     namespace db = coronet::bench::dht_ring;
     auto dopt = std::make_shared<db::options>();
