@@ -20,6 +20,8 @@
 #include "rpc_bench.hpp"
 #endif
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -160,6 +162,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
     auto k_failovers = std::make_shared<unsigned>(5);
     auto k_no_fsync = std::make_shared<bool>(false);
     auto* k = bench->add_subcommand("kv", "the replicated KV store (3 nodes, async and sync replication) vs etcd");
+    k->alias("raft");
     auto* k_seconds_opt = k->add_option("--seconds", *k_seconds, "measured seconds per cell (default 5; --quick: 1)");
     k->add_option("--clients", ko->clients, "concurrent clients, one cell each (comma-separated)")
         ->delimiter(',')
@@ -215,6 +218,75 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             }
             dopt->program = "/proc/self/exe";
             return db::run(*dopt);
+        };
+    });
+
+    auto all_quick = std::make_shared<bool>(false);
+    auto all_dir = std::make_shared<std::string>("coronet-report");
+    auto* all = bench->add_subcommand("all", "every benchmark in turn, then one report of those it has a section for");
+    all->add_flag("--quick", *all_quick, "each benchmark's --quick (a few minutes in all)");
+    all->add_option("--report", *all_dir, "where the JSON files and the report go")->capture_default_str();
+    all->callback([&run, all_quick, all_dir] {
+        run = [all_quick, all_dir] {
+            namespace fs = std::filesystem;
+            fs::create_directories(*all_dir);
+            auto json = [&](const char* name) { return (fs::path(*all_dir) / fmt::format("bench-{}.json", name)).string(); };
+            int failed = 0;
+            auto step = [&](const char* name, const std::function<int()>& f) {
+                std::cout << "\n=== coronet bench " << name << (*all_quick ? " --quick" : "") << "\n" << std::flush;
+                if (int rc = f(); rc != 0) {
+                    std::cout << "bench " << name << " failed (exit " << rc << "); going on\n";
+                    ++failed;
+                }
+            };
+            step("transports", [&] {
+                coronet::bench::bench_options o;
+                o.quick = *all_quick;
+                o.json_path = json("transports");
+                auto variants = coronet::bench::baseline_variants();
+                for (auto& v : coronet::bench::coronet_variants()) variants.push_back(std::move(v));
+                return coronet::bench::run_transport_bench(variants, o, std::cout);
+            });
+            step("rpc", [&] {
+                rb::bench_options o;
+                o.quick = *all_quick;
+                o.json_path = json("rpc");
+                return rb::run_rpc_bench(rb::all_peers(), o, std::cout);
+            });
+            step("pubsub", [&] {
+                pb::bench_options o;
+                o.quick = *all_quick;
+                o.json_path = json("pubsub");
+                return pb::run_pubsub_bench(o, std::cout);
+            });
+            step("kv", [&] {
+                kb::bench_options o;
+                o.quick = *all_quick;
+                o.json_path = json("kv");
+                return kb::run_kv_bench(o, std::cout);
+            });
+            step("chord", [&] {
+                cb::bench_options o;
+                o.quick = *all_quick;
+                o.json_path = json("chord");
+                return cb::run_chord_bench(o, std::cout);
+            });
+            step("dht", [&] {
+                db::options o;
+                if (*all_quick) {
+                    o.nodes = std::min(o.nodes, 4u);
+                    o.seconds = std::min(o.seconds, 1.0);
+                    o.settle_seconds = 1;
+                }
+                o.json = json("dht");
+                o.program = "/proc/self/exe";
+                return db::run(o);
+            });
+            std::vector<fs::path> files;
+            for (const char* name : {"transports", "rpc", "pubsub", "kv", "chord", "dht"})
+                if (fs::exists(json(name))) files.emplace_back(json(name));
+            print_report(files, *all_dir);
+            return failed ? 1 : 0;
         };
     });
 #endif

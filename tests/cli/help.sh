@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every subcommand of coronet answers --help with its usage and exit status 0,
+# and an unknown subcommand is refused with a clear message.
+set -euo pipefail
+coronet=$1
+subcommands=("" demo "echo serve" "echo ping" "broker serve" "broker pub" "broker sub" "broker gateway"
+  "kv serve" "kv cluster" "kv get" "kv put" "kv del" "kv list" "kv status" "kv workload" "kv check"
+  "dht serve" "dht ring" "dht get" "dht put" "dht del" "dht lookup" "dht status"
+  "bench transports" "bench report" "sim broadcast")
+if "$coronet" bench kv --help >/dev/null 2>&1; then
+  subcommands+=("bench rpc" "bench pubsub" "bench kv" "bench raft" "bench chord" "bench dht" "bench all")
+fi
+for s in "${subcommands[@]}"; do
+  # shellcheck disable=SC2086 # word splitting makes "kv serve" two arguments
+  out=$("$coronet" $s --help 2>&1) || { echo "coronet $s --help failed: $out"; exit 1; }
+  grep -q "Usage:" <<<"$out" || { echo "coronet $s --help printed no usage"; exit 1; }
+done
+if err=$("$coronet" fly 2>&1); then echo "an unknown subcommand was accepted"; exit 1; fi
+grep -qi "fly" <<<"$err" || { echo "the error does not name the unknown subcommand: $err"; exit 1; }
+echo "--help: ${#subcommands[@]} subcommands answer"
