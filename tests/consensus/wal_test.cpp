@@ -530,3 +530,26 @@ TEST_CASE("make_restored_state puts the log on the newest snapshot, or refuses a
         CHECK(restored.snapshot.metadata.index == 0);
     }
 }
+
+TEST_CASE("a ready that only moves the commit index is written without an fdatasync, and survives a clean reopen",
+          "[wal]") {
+    temp_dir dir("wal");
+    captured_log log;
+    auto w = open_wal(dir.path(), log).log;
+    auto base = w.syncs();
+    auto entries = make_entries(1, 3, 1);
+    w.persist(raft::hard_state{1, 2, 0}, entries);
+    CHECK(w.syncs() == base + 1); // entries, a term and a vote: durable before anyone hears of them
+
+    w.persist(raft::hard_state{1, 2, 3}, {}); // the commit index alone
+    CHECK(w.syncs() == base + 1);
+    w.persist(raft::hard_state{2, 0, 3}, {}); // a new term must be durable
+    CHECK(w.syncs() == base + 2);
+    w.persist(raft::hard_state{2, 3, 3}, {}); // and so must a vote
+    CHECK(w.syncs() == base + 3);
+
+    w.close();
+    auto again = open_wal(dir.path(), log);
+    CHECK(again.recovered.entries == entries);
+    CHECK(again.recovered.hard_state == raft::hard_state{2, 3, 3});
+}

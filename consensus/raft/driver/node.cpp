@@ -65,6 +65,14 @@ asio::awaitable<void> node::tick_loop(node* self, std::shared_ptr<bool> alive) {
 
 void node::receive(const message& m) {
     if (_stopped) return;
+    if (_persisting) {
+        // A follower's answer may acknowledge entries this leader has sent
+        // but not yet made durable itself: it waits until they are
+        // (send_before_persisting), so a commit never counts a leader copy
+        // that a crash could lose.
+        _held.push_back(m);
+        return;
+    }
     if (_core.step(m)) ++_dropped;
     schedule_drain();
 }
@@ -85,40 +93,13 @@ void node::schedule_drain() {
 void node::drain() {
     // A callback inside (apply, a woken caller) may feed the core again; the
     // outer loop picks up what that produced.
-    if (_draining) return;
+    if (_draining || _persisting) return;
     _draining = true;
     try {
         while (_core.has_ready()) {
             auto r = _core.take_ready();
-            _store.save(r);
-            for (auto& m : r.messages) _transport.send(m);
-            if (r.snapshot && r.snapshot->metadata.index > _applied) {
-                _sm.restore(r.snapshot->data);
-                _applied = r.snapshot->metadata.index;
-                // Writes at or below it were decided elsewhere: their callers cannot learn the result.
-                while (!_writes.empty() && _writes.begin()->first <= _applied) {
-                    auto c = _writes.begin()->second.c;
-                    _writes.erase(_writes.begin());
-                    c->failure = consensus::error(consensus::errc::not_leader, "replaced by a snapshot from the leader", _core.leader());
-                    c->wake.notify_all();
-                }
-            }
-            for (auto& e : r.committed_entries) apply(e);
-            for (auto& rs : r.read_states)
-                if (auto it = _reads.find(rs.request_ctx); it != _reads.end()) it->second.index = rs.index;
-            if (r.soft_state) {
-                // The core drops read requests when leadership changes: fail
-                // the unanswered ones now rather than at their timeout.
-                for (auto& [ctx, rd] : _reads)
-                    if (rd.index == 0) {
-                        rd.c->failure = consensus::error(consensus::errc::not_leader, "leadership changed", _core.leader());
-                        rd.c->wake.notify_all();
-                    }
-                std::erase_if(_reads, [](auto& kv) { return kv.second.c->failure.has_value(); });
-            }
-            answer_reads();
-            _core.advance(r);
-            maybe_snapshot();
+            if (send_before_persisting(r)) break;
+            finish(r);
         }
     } catch (const std::exception& e) {
         // Storage that cannot keep its promises (disk full, a failed fsync)
@@ -131,6 +112,79 @@ void node::drain() {
         return;
     }
     _draining = false;
+}
+
+bool node::send_before_persisting(ready& r) {
+    // Concurrent replication (dissertation §10.2.1): the leader sends new
+    // entries to its followers first and writes them to its own disk while
+    // they travel, so its fsync and theirs overlap instead of adding up.
+    // The sends only queue frames here; the write itself runs when this
+    // turn of the event loop ends, so the save is posted behind it.
+    if (r.entries.empty() || _core.role() != raft::role::leader ||
+        _core.config().replication != replication_mode::concurrent)
+        return false;
+    std::vector<message> after;
+    for (auto& m : r.messages) {
+        bool replication = m.type == message_type::append || m.type == message_type::heartbeat ||
+                           m.type == message_type::snapshot;
+        if (replication) _transport.send(m);
+        else after.push_back(std::move(m));
+    }
+    r.messages = std::move(after);
+    _persisting = true;
+    auto persist = [this, alive = _alive, r = std::move(r)]() {
+        if (!*alive) return;
+        _persisting = false;
+        auto held = std::exchange(_held, {});
+        if (_stopped) return;
+        _draining = true;
+        try {
+            finish(r);
+        } catch (const std::exception& e) {
+            _draining = false;
+            _failure = e.what();
+            halt("the Raft node stopped: " + _failure);
+            return;
+        }
+        _draining = false;
+        for (const auto& m : held)
+            if (_core.step(m)) ++_dropped;
+        drain();
+    };
+    asio::post(_ex, std::move(persist));
+    return true;
+}
+
+void node::finish(const ready& r) {
+    _store.save(r);
+    for (const auto& m : r.messages) _transport.send(m);
+    if (r.snapshot && r.snapshot->metadata.index > _applied) {
+        _sm.restore(r.snapshot->data);
+        _applied = r.snapshot->metadata.index;
+        // Writes at or below it were decided elsewhere: their callers cannot learn the result.
+        while (!_writes.empty() && _writes.begin()->first <= _applied) {
+            auto c = _writes.begin()->second.c;
+            _writes.erase(_writes.begin());
+            c->failure = consensus::error(consensus::errc::not_leader, "replaced by a snapshot from the leader", _core.leader());
+            c->wake.notify_all();
+        }
+    }
+    for (const auto& e : r.committed_entries) apply(e);
+    for (const auto& rs : r.read_states)
+        if (auto it = _reads.find(rs.request_ctx); it != _reads.end()) it->second.index = rs.index;
+    if (r.soft_state) {
+        // The core drops read requests when leadership changes: fail
+        // the unanswered ones now rather than at their timeout.
+        for (auto& [ctx, rd] : _reads)
+            if (rd.index == 0) {
+                rd.c->failure = consensus::error(consensus::errc::not_leader, "leadership changed", _core.leader());
+                rd.c->wake.notify_all();
+            }
+        std::erase_if(_reads, [](auto& kv) { return kv.second.c->failure.has_value(); });
+    }
+    answer_reads();
+    _core.advance(r);
+    maybe_snapshot();
 }
 
 void node::apply(const entry& e) {

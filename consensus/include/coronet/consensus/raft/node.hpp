@@ -88,6 +88,12 @@ private:
     static asio::awaitable<void> tick_loop(node* self, std::shared_ptr<bool> alive);
     /// Carries out every ready the core has; called after each input.
     void drain();
+    /// Concurrent replication on the leader: sends the ready's appends now
+    /// and posts the rest of it (save, other messages, apply) behind their
+    /// writes. False (nothing done) where that does not apply.
+    bool send_before_persisting(ready& r);
+    /// Saves `r`, sends its messages, applies its entries, advances the core.
+    void finish(const ready& r);
     /// drain() once the inputs already queued on the executor are in.
     void schedule_drain();
     void apply(const entry& e);
@@ -117,6 +123,8 @@ private:
     bool _stopped = false;
     bool _draining = false;
     bool _drain_posted = false;
+    bool _persisting = false;       ///< a ready's appends are out, its save is posted
+    std::vector<message> _held;     ///< messages received meanwhile
     index_t _applied = 0;
     std::uint64_t _dropped = 0;
     std::string _failure;

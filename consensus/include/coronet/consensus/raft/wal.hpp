@@ -152,8 +152,12 @@ public:
 
     /// One ready's worth: appends `entries`, then saves `hs` if set (after
     /// the entries, so a torn write can lose the hard state but never keep a
-    /// commit index past the entries it covers), then syncs once.
+    /// commit index past the entries it covers), then syncs once — unless
+    /// only the commit index changed, which is written and left for the next
+    /// sync (a lost commit index is learnt again from the leader).
     void persist(const std::optional<raft::hard_state>& hs, std::span<const entry> entries);
+    /// fdatasyncs of segment files so far (tests, metrics).
+    std::uint64_t syncs() const;
 
     /// Syncs and releases the files and the lock. The destructor only
     /// releases them: whatever was not synced may be lost.
