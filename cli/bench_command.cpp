@@ -7,6 +7,7 @@
 #include "commands.hpp"
 
 #include "bench_report.hpp"
+#include "progress.hpp"
 #include "transport_bench.hpp"
 
 // The comparisons with other systems are left out of trees built with
@@ -207,7 +208,11 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
         ->delimiter(',')
         ->capture_default_str();
     d->add_option("--tick-ms", dopt->tick_ms, "the nodes' protocol tick")->capture_default_str();
-    d->add_flag("--quick", dopt->quick, "4 nodes, 1 s cells");
+    d->add_flag("--quick", dopt->quick, "4 nodes, 1 s cells, 100 keys through the HTTP fronts");
+    d->add_flag_function("--no-peers", [dopt](std::int64_t) { dopt->peers = false; },
+                "skip the HTTP comparison with OpenDHT's dhtnode");
+    d->add_option("--keys", dopt->http_keys, "keys put and read back through each DHT's HTTP front")
+        ->capture_default_str();
     d->add_option("--json", dopt->json, "also write the results as JSON to this file");
     d->callback([&run, dopt] {
         run = [dopt] {
@@ -215,6 +220,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
                 dopt->nodes = std::min(dopt->nodes, 4u);
                 dopt->seconds = std::min(dopt->seconds, 1.0);
                 dopt->settle_seconds = 1;
+                dopt->http_keys = std::min<std::size_t>(dopt->http_keys, 100);
             }
             dopt->program = "/proc/self/exe";
             return db::run(*dopt);
@@ -232,12 +238,14 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
             fs::create_directories(*all_dir);
             auto json = [&](const char* name) { return (fs::path(*all_dir) / fmt::format("bench-{}.json", name)).string(); };
             int failed = 0;
+            coronet::bench::report::progress shown("bench all", 6);
             auto step = [&](const char* name, const std::function<int()>& f) {
                 std::cout << "\n=== coronet bench " << name << (*all_quick ? " --quick" : "") << "\n" << std::flush;
                 if (int rc = f(); rc != 0) {
                     std::cout << "bench " << name << " failed (exit " << rc << "); going on\n";
                     ++failed;
                 }
+                shown.advance(name);
             };
             step("transports", [&] {
                 coronet::bench::bench_options o;
@@ -277,6 +285,7 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
                     o.nodes = std::min(o.nodes, 4u);
                     o.seconds = std::min(o.seconds, 1.0);
                     o.settle_seconds = 1;
+                    o.http_keys = 100;
                 }
                 o.json = json("dht");
                 o.program = "/proc/self/exe";

@@ -3,6 +3,9 @@
 // their latency under the latency model.
 #include "experiments.hpp"
 
+#include "progress.hpp"
+
+#include <bit>
 #include <chrono>
 
 namespace coronet::bench::chord_bench {
@@ -68,6 +71,8 @@ path_result run_path_length(const bench_options& o) {
     path_result out;
     out.lookups_per_point = o.quick ? 500 : 5000;
     simulation sim(make_sim_options(o, 1));
+    // The largest rings take most of the run (minutes at N = 8192 on 2 cores).
+    report::progress shown("path length", std::bit_width(o.max_nodes) - std::bit_width(std::size_t{16}) + 1);
     for (std::size_t n = 16; n <= o.max_nodes; n *= 2) {
         path_point p;
         p.nodes = n;
@@ -75,6 +80,7 @@ path_result run_path_length(const bench_options& o) {
         p.iterative = measure_lookups(sim, out.lookups_per_point, chord::lookup_style::iterative);
         p.recursive = measure_lookups(sim, out.lookups_per_point, chord::lookup_style::recursive);
         out.points.push_back(std::move(p));
+        shown.advance("N = " + std::to_string(n));
     }
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;

@@ -38,8 +38,12 @@ grep -q "a field the report needs is missing" "$dir/err" || { cat "$dir/err"; ex
 
 # --report on a benchmark itself (where the peer benchmarks are built).
 if "$coronet" bench chord --help >/dev/null 2>&1; then
-  "$coronet" bench chord --quick --report "$dir/c" >/dev/null
+  "$coronet" bench chord --quick --report "$dir/c" >/dev/null 2>"$dir/progress"
   grep -q "^## chord" "$dir/c/report.md" && [ -s "$dir/c/chord-path-length.svg" ] && [ -s "$dir/c/bench-chord.json" ] ||
     { echo "bench chord --report wrote no report"; exit 1; }
+  # Not a terminal: progress comes as plain lines on stderr, one per ring size.
+  for step in "1/5 (N = 16," "5/5 (N = 256,"; do
+    grep -qF "path length: $step" "$dir/progress" || { cat "$dir/progress"; echo "no progress line '$step'"; exit 1; }
+  done
 fi
 echo "bench report: three sections, five charts, bad input refused"
