@@ -36,7 +36,23 @@ struct serve_flags {
     std::size_t successors = 8;
     std::size_t replicas = 3;
     std::string style = "recursive";
+    unsigned virtual_nodes = 1;
 };
+
+/// The listen URL of virtual node `i`: the same host, the port plus i.
+std::string virtual_listen(const std::string& listen, unsigned i) {
+    if (i == 0) return listen;
+    auto colon = listen.rfind(':');
+    unsigned long port = 0;
+    try {
+        port = colon == std::string::npos ? 0 : std::stoul(listen.substr(colon + 1));
+    } catch (const std::exception&) {
+    }
+    if (port == 0 || port + i > 65535)
+        throw std::invalid_argument("--virtual-nodes needs --listen with a fixed port (virtual node i takes port + i), not '" +
+                                    listen + "'");
+    return listen.substr(0, colon + 1) + std::to_string(port + i);
+}
 
 chord::lookup_style style_of(const std::string& s) {
     if (s == "recursive" || s == "async") return chord::lookup_style::recursive;
@@ -54,55 +70,76 @@ asio::ip::tcp::endpoint http_endpoint(const std::string& hostport) {
 }
 
 int serve(const serve_flags& f, const global_options& g) {
-    chord::node_options o;
-    o.listen = f.listen;
-    o.tick = std::chrono::milliseconds(f.tick_ms);
-    o.id_bits = f.bits;
-    o.successors = f.successors;
-    o.replicas = f.replicas;
-    o.style = style_of(f.style);
+    if (f.virtual_nodes < 1 || f.virtual_nodes > 16) throw std::invalid_argument("--virtual-nodes is 1..16");
+    std::vector<chord::node_options> options;
+    for (unsigned i = 0; i < f.virtual_nodes; ++i) {
+        chord::node_options o;
+        o.listen = virtual_listen(f.listen, i);
+        o.tick = std::chrono::milliseconds(f.tick_ms);
+        o.id_bits = f.bits;
+        o.successors = f.successors;
+        o.replicas = f.replicas;
+        o.style = style_of(f.style);
+        o.seed = i + 1;
+        options.push_back(std::move(o));
+    }
     auto ep = http_endpoint(f.http);
     runtime_options ro;
     ro.log = make_logger("dht", parse_log_level(g.log_level));
     runtime rt(ro);
     int status = 0;
-    rt.spawn([](runtime& rt, chord::node_options o, asio::ip::tcp::endpoint ep, std::string join,
+    rt.spawn([](runtime& rt, std::vector<chord::node_options> options, asio::ip::tcp::endpoint ep, std::string join,
                 int& status) -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        chord::node n(ex, o, rt.log());
+        // Virtual nodes (the Chord paper's §6.2): this process takes several
+        // places on the ring, each with its own id (the hash of its own
+        // address) and socket, so its share of the keys is the sum of several
+        // arcs and closer to the mean. The HTTP API and /metrics are node 0's;
+        // any node answers for any key.
+        std::vector<std::unique_ptr<chord::node>> nodes;
+        for (const auto& o : options) nodes.push_back(std::make_unique<chord::node>(ex, o, rt.log()));
+        auto& n = *nodes.front();
         chord::http_api api(n);
         metrics_registry metrics;
         chord::register_metrics(metrics, n);
         http::server_options ho;
         ho.metrics = &metrics;
         http::server server(ex, ep, [&api](const http::request& r) { return api.handle(r); }, ho, rt.log());
-        n.start();
+        for (auto& v : nodes) v->start();
         server.start();
-        bool ok = true;
-        if (join.empty()) {
-            n.create();
-            rt.log()->info("dht node {} at {} created a ring; API at {}", n.self().id.to_hex(), n.self().address,
-                           server.url());
-        } else {
-            std::string why;
-            try {
-                co_await n.join(join, std::chrono::seconds(30));
-            } catch (const chord::request_error& e) {
-                why = e.what();
+        std::string why;
+        for (std::size_t i = 0; i < nodes.size() && why.empty(); ++i) {
+            auto& v = *nodes[i];
+            // The first node creates the ring or joins through --join; the
+            // others join through the first.
+            auto through = i == 0 ? join : nodes.front()->self().address;
+            if (through.empty()) {
+                v.create();
+                rt.log()->info("dht node {} at {} created a ring; API at {}", v.self().id.to_hex(), v.self().address,
+                               server.url());
+                continue;
             }
-            ok = why.empty();
-            if (ok)
-                rt.log()->info("dht node {} at {} joined through {}; API at {}", n.self().id.to_hex(),
-                               n.self().address, join, server.url());
-            else
-                rt.log()->error("dht node at {} could not join through {}: {}", n.self().address, join, why);
+            try {
+                co_await v.join(through, std::chrono::seconds(30));
+            } catch (const chord::request_error& e) {
+                why = fmt::format("dht node at {} could not join through {}: {}", v.self().address, through, e.what());
+            }
+            if (why.empty())
+                rt.log()->info("dht node {} at {} joined through {}; API at {}", v.self().id.to_hex(),
+                               v.self().address, through, server.url());
         }
-        if (ok) co_await until_cancelled();
-        else status = 1;
+        if (why.empty()) {
+            co_await until_cancelled();
+        } else {
+            rt.log()->error("{}", why);
+            status = 1;
+        }
         co_await server.stop();
-        co_await n.stop(); // hands its keys to its successor
-        rt.log()->info("dht node {} left", n.self().address);
-    }(rt, std::move(o), ep, f.join, status));
+        for (auto& v : nodes) {
+            co_await v->stop(); // hands its keys to its successor
+            rt.log()->info("dht node {} left", v->self().address);
+        }
+    }(rt, std::move(options), ep, f.join, status));
     rt.run();
     return status;
 }
@@ -114,10 +151,12 @@ struct ring_flags {
     std::string dir = "coronet-dht";
     unsigned tick_ms = 100;
     unsigned seconds = 0;
+    unsigned virtual_nodes = 1;
 };
 
 int ring(const ring_flags& f, const global_options& g) {
     if (f.nodes < 1 || f.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
+    if (f.virtual_nodes < 1 || f.virtual_nodes > 16) throw std::invalid_argument("--virtual-nodes is 1..16");
     std::filesystem::path dir = f.dir;
     std::filesystem::create_directories(dir);
     auto stop_signals = block_stop_signals();
@@ -131,10 +170,12 @@ int ring(const ring_flags& f, const global_options& g) {
     };
     try {
         for (unsigned i = 0; i < f.nodes; ++i) {
-            udp.push_back(fmt::format("127.0.0.1:{}", f.port + i));
+            // Each process's virtual nodes take the ports after its own.
+            udp.push_back(fmt::format("127.0.0.1:{}", f.port + i * f.virtual_nodes));
             https.push_back(fmt::format("127.0.0.1:{}", f.http_port + i));
             std::vector<std::string> args{"--log-level", g.log_level, "dht", "serve", "--listen", "udp://" + udp.back(),
-                                          "--http", https.back(), "--tick-ms", std::to_string(f.tick_ms)};
+                                          "--http", https.back(), "--tick-ms", std::to_string(f.tick_ms),
+                                          "--virtual-nodes", std::to_string(f.virtual_nodes)};
             if (i > 0) {
                 args.push_back("--join");
                 args.push_back(udp.front());
@@ -245,6 +286,9 @@ void add_dht_command(CLI::App& app, const global_options& g, std::function<int()
     s->add_option("--replicas", sf->replicas, "copies of each key (owner + successors)")->capture_default_str();
     s->add_option("--style", sf->style, "how get/put find a key's owner: recursive (async) or iterative (sync)")
         ->capture_default_str();
+    s->add_option("--virtual-nodes", sf->virtual_nodes,
+                  "places on the ring this process takes (1..16), on the --listen port and the ones after it")
+        ->capture_default_str();
     s->callback([&run, &g, sf] { run = [&g, sf] { return serve(*sf, g); }; });
 
     auto rf = std::make_shared<ring_flags>();
@@ -255,6 +299,7 @@ void add_dht_command(CLI::App& app, const global_options& g, std::function<int()
     r->add_option("--dir", rf->dir, "where the nodes' logs go")->capture_default_str();
     r->add_option("--tick-ms", rf->tick_ms, "the protocol's time unit")->capture_default_str();
     r->add_option("--for", rf->seconds, "stop after this many seconds (0: at Ctrl-C)")->capture_default_str();
+    r->add_option("--virtual-nodes", rf->virtual_nodes, "virtual nodes per process (1..16)")->capture_default_str();
     r->callback([&run, &g, rf] { run = [&g, rf] { return ring(*rf, g); }; });
 
     add_client(*d, run);
