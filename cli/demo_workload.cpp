@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -26,9 +27,28 @@ double seconds_since(clock_type::time_point t) {
     return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
+/// A PUT, retried for up to 10 s while the cluster is unavailable (503, 504,
+/// no answer: an election on a loaded machine); any other answer is final.
 void put_or_throw(http::blocking_client& c, const std::string& key, const std::string& value) {
-    auto r = c.request(verb::put, "/v1/kv/" + key, value);
-    if (r.status != 200) throw std::runtime_error(fmt::format("demo: PUT {} answered {}: {}", key, r.status, r.body));
+    auto give_up = clock_type::now() + std::chrono::seconds(10);
+    for (;;) {
+        std::string why;
+        std::optional<http::reply> r;
+        try {
+            r = c.request(verb::put, "/v1/kv/" + key, value);
+        } catch (const std::exception& e) {
+            why = e.what(); // no answer in time
+        }
+        if (r) {
+            if (r->status == 200) return;
+            why = fmt::format("answered {}: {}", r->status, r->body);
+            if (r->status != 503 && r->status != 504)
+                throw std::runtime_error(fmt::format("demo: PUT {} {}", key, why));
+        }
+        if (clock_type::now() >= give_up)
+            throw std::runtime_error(fmt::format("demo: PUT {} failed for 10 s: {}", key, why));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 } // namespace
@@ -79,14 +99,25 @@ lookup_run measure_lookups(const std::vector<std::string>& https, const std::str
     histogram latency;
     std::uint64_t hops = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        auto start = clock_type::now();
-        auto r = nodes[i % nodes.size()]->request(verb::get, fmt::format("/v1/lookup/demo-{}?style={}", i, style));
-        latency.record(static_cast<std::uint64_t>((clock_type::now() - start).count()));
-        if (r.status != 200) {
+        // Timed once; a lookup that fails is retried (twice, through the next
+        // nodes) before it counts as failed: a loaded machine may miss a
+        // deadline, a ring that loses lookups fails all three.
+        std::optional<http::reply> answer;
+        for (std::size_t attempt = 0; attempt < 3 && !answer; ++attempt) {
+            auto start = clock_type::now();
+            try {
+                auto r = nodes[(i + attempt) % nodes.size()]->request(
+                    verb::get, fmt::format("/v1/lookup/demo-{}?style={}", i, style));
+                if (r.status == 200) answer = std::move(r);
+            } catch (const std::exception&) {
+            }
+            if (attempt == 0) latency.record(static_cast<std::uint64_t>((clock_type::now() - start).count()));
+        }
+        if (!answer) {
             ++out.failed;
             continue;
         }
-        hops += boost::json::parse(r.body).at("hops").to_number<std::uint64_t>();
+        hops += boost::json::parse(answer->body).at("hops").to_number<std::uint64_t>();
         ++out.lookups;
     }
     out.p50_us = latency.p50() / 1e3;
