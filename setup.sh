@@ -24,8 +24,8 @@ packages=(
   iproute2
   # bench pubsub's peers (each optional at run time), and the gateway test's client.
   redis-server nats-server mosquitto python3-websockets
-  # bench kv's peer (optional at run time).
-  etcd-server
+  # bench kv's and bench dht's peers (optional at run time).
+  etcd-server dhtnode
   # CI's fuzzing run: Clang, libFuzzer (libclang_rt.fuzzer) and llvm-symbolizer.
   clang libclang-rt-14-dev llvm-14
   # The demo dashboard's test: headless Chromium loads the page. Report charts.

@@ -1,5 +1,7 @@
 #include "dht_ring_bench.hpp"
 
+#include "http_kv_compare.hpp"
+
 #include "cluster.hpp"       // bench/kv: pick_ports
 #include "peer_process.hpp"  // bench/pubsub: child processes stopped by PID
 #include "report.hpp"        // bench/kv: machine_line, percentile
@@ -103,7 +105,51 @@ void print(const std::vector<cell>& cells, const options& o, std::ostream& out) 
     out << "\n";
 }
 
-void write_json(const std::vector<cell>& cells, const options& o, std::ostream& out) {
+void print_http_kv(const std::vector<http_kv_result>& systems, unsigned nodes, std::ostream& out) {
+    if (systems.empty()) return;
+    out << fmt::format("\nkeys through each DHT's own HTTP front, {} nodes each: puts via the first node, gets via "
+                       "the last, one at a time\n", nodes);
+    out << fmt::format("{:<10}{:>7}{:>11}{:>11}{:>11}{:>11}{:>11}{:>11}{:>8}{:>7}\n", "system", "keys", "put/s",
+                       "put p50", "put p99", "get/s", "get p50", "get p99", "failed", "wrong");
+    for (const auto& s : systems) {
+        if (!s.skipped.empty()) {
+            out << fmt::format("{:<10} skipped: {}\n", s.system, s.skipped);
+            continue;
+        }
+        out << fmt::format("{:<10}{:>7}{:>11.0f}{:>9.0f}us{:>9.0f}us{:>11.0f}{:>9.0f}us{:>9.0f}us{:>8}{:>7}\n",
+                           s.system, s.keys, s.put_seconds > 0 ? s.keys / s.put_seconds : 0,
+                           kv_bench::percentile(s.put_us, 50), kv_bench::percentile(s.put_us, 99),
+                           s.get_seconds > 0 ? s.keys / s.get_seconds : 0, kv_bench::percentile(s.get_us, 50),
+                           kv_bench::percentile(s.get_us, 99), s.failed, s.wrong);
+    }
+    if (systems.size() == 2 && systems[1].skipped.empty() && systems[0].get_seconds > 0 && systems[1].get_seconds > 0)
+        out << fmt::format("coronet vs opendht: {:.2f}x the gets/s, {:.2f}x the puts/s, get p50 {:.2f}x as long\n",
+                           systems[1].get_seconds / systems[0].get_seconds,
+                           systems[1].put_seconds / std::max(1e-9, systems[0].put_seconds),
+                           kv_bench::percentile(systems[0].get_us, 50) /
+                               std::max(1.0, kv_bench::percentile(systems[1].get_us, 50)));
+}
+
+boost::json::array http_kv_json(const std::vector<http_kv_result>& systems) {
+    boost::json::array rows;
+    for (const auto& s : systems)
+        rows.push_back(boost::json::object{
+            {"system", s.system},
+            {"skipped", s.skipped},
+            {"keys", s.keys},
+            {"failed", s.failed},
+            {"wrong", s.wrong},
+            {"puts_per_s", s.put_seconds > 0 ? s.keys / s.put_seconds : 0},
+            {"put_p50_us", kv_bench::percentile(s.put_us, 50)},
+            {"put_p99_us", kv_bench::percentile(s.put_us, 99)},
+            {"gets_per_s", s.get_seconds > 0 ? s.keys / s.get_seconds : 0},
+            {"get_p50_us", kv_bench::percentile(s.get_us, 50)},
+            {"get_p99_us", kv_bench::percentile(s.get_us, 99)}});
+    return rows;
+}
+
+void write_json(const std::vector<cell>& cells, const std::vector<http_kv_result>& systems, const options& o,
+                std::ostream& out) {
     boost::json::array rows;
     for (const auto& c : cells)
         rows.push_back(boost::json::object{{"style", to_string(c.style)},
@@ -121,7 +167,8 @@ void write_json(const std::vector<cell>& cells, const options& o, std::ostream& 
                                                       {"nodes", o.nodes + 1},
                                                       {"tick_ms", o.tick_ms},
                                                       {"cell_seconds", o.seconds},
-                                                      {"cells", std::move(rows)}})
+                                                      {"cells", std::move(rows)},
+                                                      {"http_kv", http_kv_json(systems)}})
         << "\n";
 }
 
@@ -181,16 +228,26 @@ int run(const options& o) {
     bool stopped = false;
     asio::co_spawn(io, probe.stop(), [&](std::exception_ptr) { stopped = true; });
     while (!stopped) io.run_one_for(std::chrono::milliseconds(100));
-    servers.clear(); // every server stopped by PID
+
+    std::vector<http_kv_result> systems;
+    if (o.peers) {
+        std::vector<std::string> https;
+        for (unsigned i = 0; i < o.nodes; ++i) https.push_back(fmt::format("127.0.0.1:{}", ports[2 * i + 1]));
+        systems.push_back(measure_coronet_http(https, o.http_keys));
+    }
+    servers.clear(); // every server stopped by PID, before the peer's ring starts
+    if (o.peers) systems.push_back(measure_opendht(o.nodes, o.http_keys, o.settle_seconds));
 
     print(cells, o, std::cout);
+    print_http_kv(systems, o.nodes, std::cout);
     if (!o.json.empty()) {
         std::ofstream f(o.json);
-        write_json(cells, o, f);
+        write_json(cells, systems, o, f);
         if (!f) throw std::runtime_error("cannot write " + o.json);
     }
     for (const auto& c : cells)
         if (c.lookups == 0) return 1;
+    if (!systems.empty() && (systems[0].failed > 0 || systems[0].wrong > 0)) return 1;
     return 0;
 }
 

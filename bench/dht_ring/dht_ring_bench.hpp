@@ -5,6 +5,7 @@
 // and how many owners were wrong (checked against the ring's true order).
 // The simulated counterpart, at up to 8,192 nodes, is `coronet bench chord`.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ struct options {
     std::string program;              ///< the coronet executable (its `dht serve`)
     std::string json;                 ///< also write the results here
     bool quick = false;
+    /// The second part: keys put and read back through each DHT's HTTP front,
+    /// coronet's against OpenDHT's dhtnode (if installed).
+    bool peers = true;
+    std::size_t http_keys = 500;
 };
 
 /// Runs every cell, prints the table; 0 on success.
