@@ -7,6 +7,9 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/json.hpp>
 
+#include <random>
+#include <stdexcept>
+
 namespace coronet::cli {
 
 namespace {
@@ -45,15 +48,36 @@ bool dht_ring_formed(const std::vector<std::string>& https) {
     return true;
 }
 
-unsigned free_loopback_port(bool udp) {
+namespace {
+
+constexpr unsigned first_port = 10000, port_count = 10000;
+
+bool bindable(unsigned port) {
     namespace ip = boost::asio::ip;
     boost::asio::io_context io;
-    if (udp) {
-        ip::udp::socket s(io, ip::udp::endpoint(ip::address_v4::loopback(), 0));
-        return s.local_endpoint().port();
+    boost::system::error_code tcp_ec, udp_ec;
+    ip::tcp::acceptor a(io);
+    a.open(ip::tcp::v4(), tcp_ec);
+    if (!tcp_ec) a.bind({ip::address_v4::loopback(), static_cast<unsigned short>(port)}, tcp_ec);
+    ip::udp::socket u(io);
+    u.open(ip::udp::v4(), udp_ec);
+    if (!udp_ec) u.bind({ip::address_v4::loopback(), static_cast<unsigned short>(port)}, udp_ec);
+    return !tcp_ec && !udp_ec;
+}
+
+} // namespace
+
+port_picker::port_picker() : _next(first_port + std::random_device{}() % port_count) {}
+
+unsigned port_picker::next() {
+    // Sequential from a random start: distinct within one picker, and two
+    // demos started together rarely walk the same stretch.
+    while (_tried < port_count) {
+        unsigned port = first_port + (_next++ - first_port) % port_count;
+        ++_tried;
+        if (bindable(port)) return port;
     }
-    ip::tcp::acceptor a(io, ip::tcp::endpoint(ip::address_v4::loopback(), 0));
-    return a.local_endpoint().port();
+    throw std::runtime_error("no free port left in 10000-19999 on 127.0.0.1");
 }
 
 } // namespace coronet::cli

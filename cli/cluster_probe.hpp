@@ -15,8 +15,19 @@ std::uint64_t kv_agreed_leader(const std::vector<std::string>& https);
 /// Whether every Chord node at `https` is joined and knows a predecessor.
 bool dht_ring_formed(const std::vector<std::string>& https);
 
-/// A port on 127.0.0.1 that nothing listens on now (the kernel's pick):
-/// a child started next can bind it, barring a race with another program.
-unsigned free_loopback_port(bool udp = false);
+/// Hands out distinct ports on 127.0.0.1 that are free now for both TCP and
+/// UDP, for children started next. They come from 10000-19999: below the
+/// kernel's ephemeral range (so no outgoing connection takes one meanwhile)
+/// and below the fixed ports the tests use (20000-31000).
+class port_picker {
+public:
+    port_picker();
+    /// Throws std::runtime_error if the range is exhausted.
+    unsigned next();
+
+private:
+    unsigned _next;
+    unsigned _tried = 0;
+};
 
 } // namespace coronet::cli

@@ -53,13 +53,13 @@ void say(const std::string& line) {
     std::cout.flush();
 }
 
-kv_cluster_procs start_kv(process_fleet& fleet, const std::filesystem::path& dir, const std::string& name,
-                          const std::string& replication, const std::string& log_level) {
+kv_cluster_procs start_kv(process_fleet& fleet, port_picker& ports, const std::filesystem::path& dir,
+                          const std::string& name, const std::string& replication, const std::string& log_level) {
     kv_cluster_procs c;
     std::vector<std::string> peers;
     for (unsigned id = 1; id <= 3; ++id) {
-        c.https.push_back(loopback(free_loopback_port()));
-        peers.push_back(fmt::format("{}=tcp://{}={}", id, loopback(free_loopback_port()), c.https.back()));
+        c.https.push_back(loopback(ports.next()));
+        peers.push_back(fmt::format("{}=tcp://{}={}", id, loopback(ports.next()), c.https.back()));
     }
     for (unsigned id = 1; id <= 3; ++id) {
         std::vector<std::string> args{"--log-level", log_level,     "kv",   "serve",
@@ -71,13 +71,13 @@ kv_cluster_procs start_kv(process_fleet& fleet, const std::filesystem::path& dir
     return c;
 }
 
-dht_ring_procs start_dht(process_fleet& fleet, unsigned nodes, const std::string& log_level) {
+dht_ring_procs start_dht(process_fleet& fleet, port_picker& ports, unsigned nodes, const std::string& log_level) {
     dht_ring_procs r;
     std::string bootstrap;
     for (unsigned i = 1; i <= nodes; ++i) {
-        auto udp = loopback(free_loopback_port(true));
+        auto udp = loopback(ports.next());
         r.udp.push_back(udp);
-        r.https.push_back(loopback(free_loopback_port()));
+        r.https.push_back(loopback(ports.next()));
         std::vector<std::string> args{"--log-level", log_level, "dht",   "serve", "--listen", "udp://" + udp,
                                       "--http",      r.https.back(), "--tick-ms", "50"};
         if (bootstrap.empty()) bootstrap = udp;
@@ -89,10 +89,10 @@ dht_ring_procs start_dht(process_fleet& fleet, unsigned nodes, const std::string
     return r;
 }
 
-broker_procs start_broker(process_fleet& fleet, const std::string& log_level) {
+broker_procs start_broker(process_fleet& fleet, port_picker& ports, const std::string& log_level) {
     broker_procs b;
-    b.url = "tcp://" + loopback(free_loopback_port());
-    b.http = loopback(free_loopback_port());
+    b.url = "tcp://" + loopback(ports.next());
+    b.http = loopback(ports.next());
     b.index = fleet.start("broker", {"--log-level", log_level, "broker", "serve", "--url", b.url, "--http", b.http});
     return b;
 }
@@ -279,10 +279,11 @@ int demo(const global_options& g, const demo_flags& f) {
     say("coronet demo: a Raft KV cluster, a Chord ring and a broker on loopback, sync vs async side by side");
     say(fmt::format("(processes' logs and data in {})\n", dir.string()));
     process_fleet fleet(dir);
-    auto kv = start_kv(fleet, dir, "kv", "concurrent", child_log_level);
-    auto kv_seq = start_kv(fleet, dir, "kv-seq", "sequential", child_log_level);
-    auto ring = start_dht(fleet, 8, child_log_level);
-    auto broker = start_broker(fleet, child_log_level);
+    port_picker ports;
+    auto kv = start_kv(fleet, ports, dir, "kv", "concurrent", child_log_level);
+    auto kv_seq = start_kv(fleet, ports, dir, "kv-seq", "sequential", child_log_level);
+    auto ring = start_dht(fleet, ports, 8, child_log_level);
+    auto broker = start_broker(fleet, ports, child_log_level);
     wait_for(fleet, "the KV cluster", std::chrono::seconds(20), [&] { return kv_agreed_leader(kv.https) != 0; });
     wait_for(fleet, "the sequential KV cluster", std::chrono::seconds(20),
              [&] { return kv_agreed_leader(kv_seq.https) != 0; });

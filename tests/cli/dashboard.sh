@@ -17,7 +17,7 @@ url=""
 for _ in $(seq 1 1500); do
   url=$(grep -o "Dashboard: http://127.0.0.1:[0-9]*" "$log" | awk '{print $2}' || true)
   [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the demo exited early"; exit 1; }
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; tail -n 20 "$dir"/demo/*.log; echo "the demo exited early"; exit 1; }
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$log"; echo "no dashboard within 150 s"; exit 1; }

@@ -21,7 +21,7 @@ done
 kill -0 "$pid" 2>/dev/null && { cat "$log"; echo "the demo did not finish within 180 s"; exit 1; }
 wait "$pid" || status=$?
 cat "$log"
-[ "$status" -eq 0 ] || { echo "the demo exited with $status"; exit 1; }
+[ "$status" -eq 0 ] || { tail -n 20 "$dir"/demo/*.log; echo "the demo exited with $status"; exit 1; }
 
 for row in "echo tcp, round trips" "echo uring, round trips" "RPC calls (Cap'n Proto)" \
            "Raft: 1 writer, commit p50" "Raft: 8 writers" "Chord lookup (8 nodes)" "broker publish"; do
