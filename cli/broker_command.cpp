@@ -1,5 +1,6 @@
 // coronet broker serve|pub|sub: the topic broker and two small clients.
 #include "commands.hpp"
+#include "http_endpoint.hpp"
 
 #include <coronet/pubsub/broker.hpp>
 #include <coronet/pubsub/broker_metrics.hpp>
@@ -53,22 +54,6 @@ pubsub::overflow_policy policy_of(const std::string& s) {
     auto p = pubsub::parse_overflow_policy(s);
     if (!p) throw std::invalid_argument("unknown policy '" + s + "' (drop-oldest, drop-newest or disconnect)");
     return *p;
-}
-
-asio::ip::tcp::endpoint http_endpoint(const std::string& hostport) {
-    auto colon = hostport.rfind(':');
-    if (colon == std::string::npos) throw std::invalid_argument("--http wants host:port, got '" + hostport + "'");
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(hostport.substr(0, colon), ec);
-    if (ec) throw std::invalid_argument("--http: '" + hostport.substr(0, colon) + "' is not an IP address");
-    int port = 0;
-    try {
-        port = std::stoi(hostport.substr(colon + 1));
-    } catch (const std::exception&) {
-        port = -1;
-    }
-    if (port < 0 || port > 65535) throw std::invalid_argument("--http: bad port in '" + hostport + "'");
-    return {address, static_cast<unsigned short>(port)};
 }
 
 runtime make_runtime(const global_options& g) {

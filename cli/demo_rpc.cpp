@@ -1,6 +1,6 @@
 #include "demo_rpc.hpp"
 
-#include "demo_echo.capnp.coronet.hpp"
+#include "echo_rpc_service.hpp"
 
 #include <coronet/histogram.hpp>
 #include <coronet/rpc/client.hpp>
@@ -22,14 +22,6 @@ namespace coronet::cli {
 namespace {
 
 using demo_schema::DemoEcho;
-
-class echo_service final : public demo_schema::DemoEchoService {
-    asio::awaitable<void> echo(DemoEcho::EchoParams::Reader p, DemoEcho::EchoResults::Builder r,
-                               rpc::call_context&) override {
-        r.setData(p.getData());
-        co_return;
-    }
-};
 
 /// An io_context on a thread of its own until destroyed.
 struct io_thread {
@@ -72,7 +64,7 @@ rpc_comparison compare_rpc_calls(std::size_t calls, std::size_t in_flight) {
 
     auto server = asio::co_spawn(server_side.io, []() -> asio::awaitable<std::unique_ptr<rpc::server>> {
         auto ex = co_await asio::this_coro::executor;
-        auto s = std::make_unique<rpc::server>(listen(ex, "tcp://127.0.0.1:0"), std::make_shared<echo_service>());
+        auto s = std::make_unique<rpc::server>(listen(ex, "tcp://127.0.0.1:0"), std::make_shared<echo_rpc_service>());
         s->start();
         co_return s;
     }(), asio::use_future).get();

@@ -1,6 +1,7 @@
 // coronet dht serve|ring|get|put|del|lookup|status: a Chord node program, a
 // local ring of them, and a small client of their HTTP API.
 #include "commands.hpp"
+#include "http_endpoint.hpp"
 #include "child_process.hpp"
 #include "cluster_probe.hpp"
 #include "http_call.hpp"
@@ -58,15 +59,6 @@ chord::lookup_style style_of(const std::string& s) {
     if (s == "recursive" || s == "async") return chord::lookup_style::recursive;
     if (s == "iterative" || s == "sync") return chord::lookup_style::iterative;
     throw std::invalid_argument("--style is recursive (async) or iterative (sync), not '" + s + "'");
-}
-
-asio::ip::tcp::endpoint http_endpoint(const std::string& hostport) {
-    auto colon = hostport.rfind(':');
-    if (colon == std::string::npos) throw std::invalid_argument("--http is HOST:PORT, not '" + hostport + "'");
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(hostport.substr(0, colon), ec);
-    if (ec) throw std::invalid_argument("--http: '" + hostport.substr(0, colon) + "' is not an IP address");
-    return {addr, static_cast<std::uint16_t>(std::stoul(hostport.substr(colon + 1)))};
 }
 
 int serve(const serve_flags& f, const global_options& g) {

@@ -15,6 +15,7 @@
 
 #include <capnp/rpc.capnp.h>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -46,6 +47,7 @@ struct answer {
     bool finished = false; // the caller sent Finish
     bool running = false;
     std::optional<std::uint32_t> result_export; // a Return whose content is one of our caps (bootstrap)
+    std::chrono::steady_clock::time_point started; // set only when connection_options::call_latency is
 };
 
 struct export_entry {

@@ -8,6 +8,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 
+#include <coronet/metrics.hpp>
+
 #include <capnp/capability.h>
 #include <kj/exception.h>
 
@@ -97,6 +99,7 @@ void connection_state::on_call(const inbound_ptr& m, capnp::rpc::Call::Reader c)
     }
     a->returned = a->finished = a->running = false;
     a->result_export.reset();
+    if (_options.call_latency) a->started = std::chrono::steady_clock::now();
 
     // Level 0 targets: an export, or the answer to a Bootstrap (which is
     // how the reference client pipelines its first call).
@@ -176,6 +179,9 @@ asio::awaitable<void> connection_state::answer_call(inbound_ptr m, std::uint32_t
     } else {
         send(std::move(reply));
     }
+    if (_options.call_latency)
+        _options.call_latency->record(
+            static_cast<std::uint64_t>((std::chrono::steady_clock::now() - a.started).count()));
     a.returned = true;
     // Found again: sending may have run the writer, and the table with it.
     if (auto again = _answers.find(id); a.finished && again != _answers.end()) settle_answer(again);
@@ -212,6 +218,7 @@ void connection_state::answer_done(std::uint32_t id, answer* done) {
 }
 
 void connection_state::send_exception_return(std::uint32_t id, exception_type type, std::string_view reason) {
+    ++_counts.failed_in;
     auto m = new_message();
     auto ret = m->init_root<Message>().initReturn();
     ret.setAnswerId(id);

@@ -20,6 +20,7 @@ void add(connection_counters& to, const connection_counters& c) {
     to.calls_out += c.calls_out;
     to.cancelled_in += c.cancelled_in;
     to.unimplemented_in += c.unimplemented_in;
+    to.failed_in += c.failed_in;
 }
 
 } // namespace

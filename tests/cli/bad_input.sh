@@ -14,6 +14,7 @@ expect_failure "unknown scheme 'http'" echo serve --url "http://127.0.0.1:0"
 expect_failure "datagram transport" echo serve --url "udp://127.0.0.1:0"
 expect_failure "cannot connect" echo ping --url "tcp://127.0.0.1:1" --count 1
 expect_failure "--count" echo ping --count 0
+expect_failure "--http is HOST:PORT" echo serve --http nope
 expect_failure "The following argument was not expected" echo serve --no-such-flag
 expect_failure "unknown log level" --log-level loud echo ping --count 1
 "$coronet" --help | grep -q "demo" || { echo "--help does not list demo"; exit 1; }

@@ -33,6 +33,7 @@ struct connection_counters {
     std::uint64_t calls_in = 0, calls_out = 0;
     std::uint64_t cancelled_in = 0;   ///< calls we answered that the caller cancelled (Finish first)
     std::uint64_t unimplemented_in = 0;
+    std::uint64_t failed_in = 0;      ///< questions we answered with an exception (unimplemented calls included)
 };
 
 class connection {

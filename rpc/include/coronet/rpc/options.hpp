@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <optional>
 
+namespace coronet {
+class histogram_metric;
+}
+
 namespace coronet::rpc {
 
 struct limits {
@@ -37,6 +41,10 @@ struct connection_options {
     std::size_t send_queue_bytes_max = 8u << 20;
     /// Deadline of every call that does not set its own (none by default).
     std::optional<duration> call_timeout;
+    /// Where the time of each call this side answers goes, in nanoseconds from
+    /// its Call read to its Return queued (null: not measured, no clock read).
+    /// rpc::register_metrics sets it for a server.
+    histogram_metric* call_latency = nullptr;
 };
 
 /// Per call.

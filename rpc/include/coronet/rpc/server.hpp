@@ -31,6 +31,9 @@ public:
     std::uint64_t accepted() const { return _accepted; }
     /// Sums over connections that have closed and those still open.
     connection_counters counters() const;
+    /// Connections accepted from now on record the time of every call they
+    /// answer into `h` (rpc::register_metrics calls this).
+    void measure_call_latency(histogram_metric& h) { _options.connection.call_latency = &h; }
 
     /// Starts accepting. Call on the listener's executor.
     void start();
