@@ -38,6 +38,26 @@ json::object kv_node(const process_fleet& fleet, const kv_cluster_procs& kv, std
     return o;
 }
 
+/// Each node's place in the log as the leader sees it (its match index; the
+/// leader's own is its last index): the replication bars. Nodes are left
+/// without "match" while there is no leader or its /metrics cannot be read.
+void add_match_indexes(json::array& nodes, const kv_cluster_procs& kv) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        auto& leader = nodes[i].as_object();
+        auto* role = leader.if_contains("role");
+        if (!role || !role->is_string() || role->as_string() != "leader") continue;
+        auto page = fetch(kv.https[i], "/metrics");
+        if (!page) return;
+        auto last = prometheus_value(*page, "coronet_raft_last_index");
+        leader["last"] = last;
+        for (std::size_t j = 0; j < nodes.size(); ++j) {
+            auto series = "coronet_raft_match_index{peer=\"" + std::to_string(j + 1) + "\"}";
+            nodes[j].as_object()["match"] = j == i ? last : prometheus_value(*page, series);
+        }
+        return;
+    }
+}
+
 json::object chord_node(const process_fleet& fleet, const dht_ring_procs& ring, std::size_t i) {
     json::object o{{"name", fleet.name(ring.index[i])}, {"http", ring.https[i]}};
     auto body = fleet.running(ring.index[i]) ? fetch(ring.https[i], "/v1/status") : std::nullopt;
@@ -82,6 +102,7 @@ std::string collect_demo_state(const process_fleet& fleet, const kv_cluster_proc
                                const broker_procs& broker) {
     json::array kv_nodes, chord_nodes;
     for (std::size_t i = 0; i < kv.index.size(); ++i) kv_nodes.push_back(kv_node(fleet, kv, i));
+    add_match_indexes(kv_nodes, kv);
     for (std::size_t i = 0; i < ring.index.size(); ++i) chord_nodes.push_back(chord_node(fleet, ring, i));
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());

@@ -35,6 +35,9 @@ leader=$(grep -o 'id="leader">kv-[1-3]' <<<"$dom" | grep -o 'kv-[1-3]' || true)
 [ "$(grep -o 'data-role="leader"' <<<"$dom" | wc -l)" -eq 1 ] || { echo "not exactly one leader row"; exit 1; }
 [ "$(grep -o '<g data-node="chord-[1-8]" data-up="true"' <<<"$dom" | wc -l)" -eq 8 ] ||
   { echo "the ring does not show eight live nodes"; exit 1; }
+# Replication bars: each node's match index, as the leader reports it in /metrics.
+[ "$(grep -o 'title="match index [0-9]*"' <<<"$dom" | wc -l)" -eq 3 ] ||
+  { echo "$dom" | grep -o '<tr data-node="kv[^/]*' ; echo "the replication bars do not show three match indexes"; exit 1; }
 ws=$(grep -o 'id="ws-count">[0-9]*' <<<"$dom" | grep -o '[0-9]*$')
 [ "${ws:-0}" -ge 1 ] || { echo "no update arrived over the WebSocket"; exit 1; }
 echo "page: leader $leader, 8 Chord nodes, $ws WebSocket updates"
