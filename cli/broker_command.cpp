@@ -40,6 +40,8 @@ struct pub_options {
     std::string topic;
     std::vector<std::string> messages;
     std::size_t count = 1;
+    bool retain = false;
+    bool backpressure = false;
 };
 
 struct sub_options {
@@ -120,11 +122,14 @@ int gateway(const gateway_command_options& o, const global_options& g) {
 int pub(const pub_options& o, const global_options& g) {
     auto rt = make_runtime(g);
     rt.spawn([](pub_options o) -> asio::awaitable<void> {
-        auto c = co_await pubsub::client::connect(o.url);
+        pubsub::client_options co;
+        co.backpressure = o.backpressure;
+        auto c = co_await pubsub::client::connect(o.url, co);
         std::size_t sent = 0;
         for (std::size_t i = 0; i < o.count; ++i)
             for (auto& m : o.messages) {
-                co_await c.publish(o.topic, m);
+                if (o.retain) co_await c.publish_retained(o.topic, m);
+                else co_await c.publish(o.topic, m);
                 ++sent;
             }
         co_await c.flush(); // the broker has routed them all
@@ -144,7 +149,8 @@ int sub(const sub_options& o, const global_options& g) {
         std::cerr << fmt::format("subscribed to {} on {}\n", o.pattern, o.url);
         for (std::size_t n = 0; o.count == 0 || n < o.count; ++n) {
             auto m = co_await s.next();
-            std::cout << fmt::format("{} #{}: {}\n", m.topic, m.seq, m.text()) << std::flush;
+            std::cout << fmt::format("{} #{}{}: {}\n", m.topic, m.seq, m.retained ? " (retained)" : "", m.text())
+                      << std::flush;
         }
         if (s.missed()) std::cerr << fmt::format("missed {} message(s) (a slow consumer)\n", s.missed());
     }(o));
@@ -189,6 +195,10 @@ void add_broker_command(CLI::App& app, const global_options& g, std::function<in
     p->add_option("--count", po->count, "send the messages this many times")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+    p->add_flag("--retain", po->retain,
+                "keep the (last) message as the topic's retained one for later subscribers; \"\" forgets it");
+    p->add_flag("--backpressure", po->backpressure,
+                "be slowed down, not dropped, when a subscriber falls behind (the broker stops reading)");
     p->callback([&run, po, &g] { run = [po, &g] { return pub(*po, g); }; });
 
     auto uo = std::make_shared<sub_options>();

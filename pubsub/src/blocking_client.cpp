@@ -37,6 +37,10 @@ void blocking_client::publish(std::string_view topic, std::span<const std::byte>
     on_thread([&]() -> asio::awaitable<void> { co_await _client.publish(topic, payload, reply_to); });
 }
 
+void blocking_client::publish_retained(std::string_view topic, std::string_view text) {
+    on_thread([&]() -> asio::awaitable<void> { co_await _client.publish_retained(topic, text); });
+}
+
 blocking_client::subscription blocking_client::subscribe(std::string_view pattern, std::string_view queue_group) {
     auto s = on_thread([&]() -> asio::awaitable<pubsub::subscription> {
         co_return co_await _client.subscribe(pattern, queue_group);

@@ -38,9 +38,11 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
     std::erase_if(sessions, [&](auto& w) { return w.expired() || w.lock() == c; });
 }
 
-void broker_state::publish(const wire::publish& p, topic_counters*& cached) {
+std::uint64_t broker_state::publish(const wire::publish& p, topic_counters*& cached, session* from) {
     ++counts.published;
     auto delivered_before = counts.delivered + counts.durable_stored;
+    auto dropped_before = counts.dropped;
+    const bool pressure = from && from->wants_backpressure();
     body_ref body; // built once, for the first recipient
     auto shared_body = [&]() -> const body_ref& {
         if (!body) body = bodies->make_body(p.topic, p.reply_to, p.payload);
@@ -63,6 +65,7 @@ void broker_state::publish(const wire::publish& p, topic_counters*& cached) {
         if (t.to->closing()) return;
         delivery m{shared_body(), t.sid, t.seq}; // before body->bytes(): arguments have no order
         if (!t.to->deliver(std::move(m), body->bytes())) _overflowed.push_back(t.to);
+        else if (pressure && t.to != from && t.to->above_backpressure_mark()) from->pressed_by(*t.to);
     });
     if (!cached || cached->topic != p.topic) {
         auto it = topics.find(p.topic);
@@ -81,6 +84,47 @@ void broker_state::publish(const wire::publish& p, topic_counters*& cached) {
         s->close(wire::error{wire::error_code::slow_consumer, "slow consumer: queue full, disconnected"});
     }
     _overflowed.clear();
+    return counts.dropped - dropped_before;
+}
+
+std::optional<wire::error> broker_state::retain(const wire::publish& p) {
+    auto it = _retained.find(p.topic);
+    if (p.payload.empty()) { // MQTT's convention: an empty retained message forgets the topic's
+        if (it != _retained.end()) {
+            _retained_bytes -= it->second->bytes();
+            _retained.erase(it);
+        }
+        counts.retained = _retained.size();
+        return std::nullopt;
+    }
+    auto body = bodies->make_body(p.topic, p.reply_to, p.payload);
+    auto old = it == _retained.end() ? 0 : it->second->bytes();
+    if (it == _retained.end() && _retained.size() >= options.retained_topics_max)
+        return wire::error{wire::error_code::limit, "retained topics limit reached"};
+    if (_retained_bytes - old + body->bytes() > options.retained_bytes_max)
+        return wire::error{wire::error_code::limit, "retained bytes limit reached"};
+    _retained_bytes += body->bytes() - old;
+    if (it == _retained.end()) _retained.emplace(std::string(p.topic), std::move(body));
+    else it->second = std::move(body);
+    counts.retained = _retained.size();
+    return std::nullopt;
+}
+
+void broker_state::send_retained(subscription_id id, std::string_view pattern) {
+    // A scan of every retained topic: subscribing is rare next to publishing,
+    // and the scan is bounded by retained_topics_max.
+    auto it = _targets.find(id);
+    if (it == _targets.end() || _retained.empty()) return;
+    auto& t = it->second;
+    for (auto& [topic, body] : _retained) {
+        if (!topic_matches(pattern, topic)) continue;
+        ++t.seq;
+        if (!t.to->deliver(delivery{body, t.sid, t.seq, true}, body->bytes())) {
+            ++counts.slow_disconnects;
+            t.to->close(wire::error{wire::error_code::slow_consumer, "slow consumer: retained messages exceed the queue"});
+            return;
+        }
+    }
 }
 
 subscription_id broker_state::subscribe(session& s, std::uint32_t sid, std::string_view pattern,

@@ -30,6 +30,11 @@ void register_metrics(metrics_registry& m, const broker& b) {
     counter("coronet_broker_redelivered", "Messages redelivered from a durable subscription's backlog.",
             &broker_counters::redelivered);
     counter("coronet_broker_confirmed", "Publishes acknowledged to their publisher.", &broker_counters::confirmed);
+    counter("coronet_broker_throttled", "Times a backpressure publisher's reads were paused for a full subscriber.",
+            &broker_counters::throttled);
+    counter("coronet_broker_throttle_timeouts", "Pauses that ended at backpressure_wait_max.",
+            &broker_counters::throttle_timeouts);
+    gauge("coronet_broker_retained", "Topics with a retained message.", &broker_counters::retained);
     gauge("coronet_broker_connections", "Clients connected now.", &broker_counters::connections);
     gauge("coronet_broker_subscriptions", "Subscriptions now.", &broker_counters::subscriptions);
     gauge("coronet_broker_queued_messages", "Messages waiting in every client's queue together.",

@@ -24,6 +24,7 @@ struct delivery {
     body_ref body;
     std::uint32_t sid = 0;
     std::uint64_t seq = 0;
+    bool retained = false; ///< a retained message sent to a new subscription
 };
 
 class broker_state : public std::enable_shared_from_this<broker_state> {
@@ -37,7 +38,16 @@ public:
     /// every durable subscription it matches.
     /// `cached`: the counters of the publisher's previous topic, if it was
     /// this one (updated to this topic's on return).
-    void publish(const wire::publish& p, topic_counters*& cached);
+    /// `from`: the publishing session, told of subscribers its message
+    /// filled past the backpressure mark (if it asked for backpressure).
+    /// Returns how many copies slow consumers' policies dropped.
+    std::uint64_t publish(const wire::publish& p, topic_counters*& cached, session* from = nullptr);
+
+    /// Keeps `p` as its topic's retained message (an empty payload forgets
+    /// it). Returns an error to refuse it (over the retained bounds).
+    std::optional<wire::error> retain(const wire::publish& p);
+    /// Queues to a new subscription every retained message it matches.
+    void send_retained(subscription_id id, std::string_view pattern);
 
     /// At-least-once. A durable subscription outlives its subscriber: it stays
     /// in the router and keeps what was not acknowledged, bounded.
@@ -93,6 +103,9 @@ private:
     boost::unordered_flat_map<subscription_id, target> _targets;
     boost::unordered_flat_map<std::string, std::unique_ptr<durable>> _durables;
     std::vector<session*> _overflowed; ///< disconnect policy: closed after routing
+    /// Retained messages by topic; bounded by options.retained_*.
+    boost::unordered_flat_map<std::string, body_ref, text_hash, text_equal> _retained;
+    std::size_t _retained_bytes = 0;
 };
 
 } // namespace coronet::pubsub::detail

@@ -79,6 +79,15 @@ client::~client() { close(); }
 
 asio::awaitable<void> client::publish(std::string_view topic, std::span<const std::byte> payload,
                                       std::string_view reply_to) {
+    return send_publish(topic, payload, reply_to, false);
+}
+
+asio::awaitable<void> client::publish_retained(std::string_view topic, std::span<const std::byte> payload) {
+    return send_publish(topic, payload, {}, true);
+}
+
+asio::awaitable<void> client::send_publish(std::string_view topic, std::span<const std::byte> payload,
+                                           std::string_view reply_to, bool retain) {
     if (!_s) throw std::logic_error("pubsub: publish on an empty client");
     auto s = _s;
     const auto& l = s->options.limits;
@@ -89,7 +98,7 @@ asio::awaitable<void> client::publish(std::string_view topic, std::span<const st
         throw broker_error(wire::error_code::too_large,
                            fmt::format("payload of {} bytes exceeds {}", payload.size(), l.payload_max));
     co_await s->wait_for_room();
-    s->send(wire::publish{topic, reply_to, payload});
+    s->send(wire::publish{topic, reply_to, payload, retain});
 }
 
 asio::awaitable<subscription> client::subscribe(std::string_view pattern, std::string_view queue_group) {

@@ -28,7 +28,7 @@ client_state::client_state(any_stream s, client_options o)
 
 void client_state::start() {
     auto self = shared_from_this();
-    send(wire::hello{options.policy, options.queue_messages, options.queue_bytes});
+    send(wire::hello{options.policy, options.queue_messages, options.queue_bytes, options.backpressure});
     auto done = [self](std::exception_ptr) {};
     asio::co_spawn(stream.get_executor(), read_loop(), done);
     asio::co_spawn(stream.get_executor(), write_loop(), done);
@@ -126,7 +126,7 @@ asio::awaitable<message> client_state::request(std::string_view topic, std::span
         std::uint64_t id;
         ~forget() { s._requests.erase(id); }
     } guard{*this, id};
-    send(wire::publish{topic, reply_to, payload});
+    send(wire::publish{topic, reply_to, payload, false});
     auto replied = [&] { return p.reply || closed; };
     co_await wait_until(p.done, replied, timeout);
     if (p.reply) co_return std::move(*p.reply);
@@ -177,7 +177,7 @@ void client_state::on_message(const wire::msg& m) {
         std::uint64_t id = 0;
         std::from_chars(last.data(), last.data() + last.size(), id);
         if (auto it = _requests.find(id); it != _requests.end() && !it->second->reply) {
-            it->second->reply = message{std::string(m.topic), std::string(m.reply_to), {m.payload.begin(), m.payload.end()}, m.seq};
+            it->second->reply = message{std::string(m.topic), std::string(m.reply_to), {m.payload.begin(), m.payload.end()}, m.seq, false};
             it->second->done.notify_all();
         }
         return;
@@ -193,7 +193,8 @@ void client_state::on_message(const wire::msg& m) {
         s.buffer.pop_front();
         ++s.missed;
     }
-    s.buffer.push_back(message{std::string(m.topic), std::string(m.reply_to), {m.payload.begin(), m.payload.end()}, m.seq});
+    s.buffer.push_back(
+        message{std::string(m.topic), std::string(m.reply_to), {m.payload.begin(), m.payload.end()}, m.seq, m.retained});
     s.ready.notify_one();
 }
 

@@ -164,6 +164,7 @@ private:
                     continue;
                 }
                 json::object j{{"op", "msg"}, {"topic", m.topic}, {"seq", m.seq}, {"data", m.text()}};
+                if (m.retained) j["retained"] = true;
                 if (_missed) j["missed"] = std::exchange(_missed, 0);
                 send({false, json::serialize(j)});
             }

@@ -4,6 +4,7 @@
 
 #include <coronet/clock.hpp>
 #include <coronet/timer.hpp>
+#include <coronet/wait_until.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,7 +19,7 @@ namespace coronet::pubsub::detail {
 session::session(broker_state& b, any_stream s)
     : _b(b), _stream(std::move(s)),
       _queue(b.options.queue_messages_max, b.options.queue_bytes_max, b.options.default_policy),
-      _wake(_stream.get_executor()), _writer_done(_stream.get_executor()) {
+      _wake(_stream.get_executor()), _writer_done(_stream.get_executor()), _drained(_stream.get_executor()) {
     try {
         auto ep = _stream.remote_endpoint();
         _peer = fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -68,6 +69,8 @@ asio::awaitable<void> session::read_loop() {
             if (auto f = frames.next()) handle(*f);
             else break;
         if (_closing) break;
+        if (!_pressing.empty()) co_await yield_to_subscribers();
+        if (_closing) break;
         _reading = true;
         auto [ec, n] = co_await _stream.async_read_some(wire::to_buffer(frames.space()), asio::as_tuple(asio::use_awaitable));
         _reading = false;
@@ -86,17 +89,24 @@ void session::handle(const wire::frame& f) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, wire::publish>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) return refuse(e->code, std::string(e->text));
+                if (v.retain)
+                    if (auto e = _b.retain(v)) return refuse(e->code, std::string(e->text));
                 ++_published;
-                _b.publish(v, _last_topic_counters);
+                if (!v.retain || !v.payload.empty()) _b.publish(v, _last_topic_counters, this);
             } else if constexpr (std::is_same_v<T, wire::publish_confirmed>) {
                 if (auto e = publish_error(v.topic, v.reply_to, v.payload)) {
                     ++_b.counts.refused;
                     return reply(wire::puback{v.pub_id, e->code, e->text});
                 }
                 ++_published;
-                _b.publish(wire::publish{v.topic, v.reply_to, v.payload}, _last_topic_counters);
+                auto dropped = _b.publish(wire::publish{v.topic, v.reply_to, v.payload, false}, _last_topic_counters, this);
                 ++_b.counts.confirmed;
-                reply(wire::puback{v.pub_id, {}, {}});
+                if (dropped) { // routed, but not everywhere: the publisher is told
+                    _error_text = fmt::format("{} subscriber(s) dropped it: slow consumer", dropped);
+                    reply(wire::puback{v.pub_id, wire::error_code::slow_consumer, _error_text});
+                } else {
+                    reply(wire::puback{v.pub_id, {}, {}});
+                }
             } else if constexpr (std::is_same_v<T, wire::sub_durable>) {
                 if (_subs.contains(v.sid) || _durables.contains(v.sid))
                     return refuse(wire::error_code::bad_topic, fmt::format("sid {} is already subscribed", v.sid));
@@ -122,7 +132,10 @@ void session::handle(const wire::frame& f) {
                                               _b.options.subscriptions_per_connection_max));
                 if (auto e = pattern_error(v.pattern, _b.options.limits.topics))
                     return refuse(wire::error_code::bad_topic, *e);
-                _subs.emplace(v.sid, _b.subscribe(*this, v.sid, v.pattern, v.queue_group));
+                auto id = _b.subscribe(*this, v.sid, v.pattern, v.queue_group);
+                _subs.emplace(v.sid, id);
+                // A queue group shares live work; retained state goes to plain subscribers.
+                if (v.queue_group.empty()) _b.send_retained(id, v.pattern);
             } else if constexpr (std::is_same_v<T, wire::unsub>) {
                 if (auto d = _durables.find(v.sid); d != _durables.end()) { // ends the durable itself
                     _b.remove_durable(d->second);
@@ -144,6 +157,7 @@ void session::handle(const wire::frame& f) {
                 auto bytes = v.queue_bytes ? std::min<std::size_t>(v.queue_bytes, _b.options.queue_bytes_max)
                                            : _b.options.queue_bytes_max;
                 _queue = bounded_queue<delivery>(messages, bytes, v.policy);
+                _backpressure = v.backpressure;
             } else {
                 throw wire::protocol_error("a client may not send that frame (pong, msg or error)");
             }
@@ -201,6 +215,42 @@ bool session::deliver(delivery d, std::size_t bytes) {
     return true;
 }
 
+bool session::above_backpressure_mark() const {
+    auto pct = _b.options.backpressure_high_percent;
+    return _queue.size() * 100 > _queue.messages_max() * pct || _queue.bytes() * 100 > _queue.bytes_max() * pct;
+}
+
+bool session::below_resume_mark() const {
+    auto pct = _b.options.backpressure_high_percent;
+    return _queue.size() * 200 <= _queue.messages_max() * pct && _queue.bytes() * 200 <= _queue.bytes_max() * pct;
+}
+
+void session::pressed_by(session& subscriber) {
+    auto w = subscriber.weak_from_this();
+    for (auto& p : _pressing)
+        if (!p.owner_before(w) && !w.owner_before(p)) return;
+    _pressing.push_back(std::move(w));
+}
+
+asio::awaitable<void> session::yield_to_subscribers() {
+    auto pressing = std::move(_pressing);
+    _pressing.clear();
+    for (auto& w : pressing) {
+        auto s = w.lock();
+        if (!s || s->closing() || s->below_resume_mark()) continue;
+        ++_b.counts.throttled;
+        auto drained = co_await wait_until(
+            s->_drained, [&] { return _closing || s->closing() || s->below_resume_mark(); },
+            _b.options.backpressure_wait_max);
+        if (!drained) {
+            ++_b.counts.throttle_timeouts;
+            _b.log->info("broker: {} still full after {} ms; {} may publish again (its policy applies)", s->peer(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(_b.options.backpressure_wait_max).count(),
+                         _peer);
+        }
+    }
+}
+
 void session::close(std::optional<wire::error> last_words) {
     if (last_words) {
         _queue.clear(); // the client is told why; what it did not read is gone with it
@@ -209,6 +259,7 @@ void session::close(std::optional<wire::error> last_words) {
     if (_closing) return;
     _closing = true;
     _wake.notify_all();
+    _drained.notify_all();
     // A pending read is cancelled (and a write with it: a client that is
     // closed mid-write is one too slow to hear the last words anyway).
     if (_reading) _stream.cancel();
@@ -225,7 +276,7 @@ asio::awaitable<void> session::write_loop() {
         while (!_closing && !_queue.empty() && out.size() < _b.options.write_batch_bytes) {
             auto& d = _queue.front();
             auto& m = *d.body;
-            wire::encode_msg_head(out, d.sid, d.seq, m.topic, m.reply_to, m.payload.size());
+            wire::encode_msg_head(out, d.sid, d.seq, m.topic, m.reply_to, m.payload.size(), d.retained);
             out.insert(out.end(), m.payload.begin(), m.payload.end());
             _queue.pop();
         }
@@ -235,6 +286,7 @@ asio::awaitable<void> session::write_loop() {
             close();
             co_return;
         }
+        if (!_drained.empty() && below_resume_mark()) _drained.notify_all();
         if (_closing && _control.empty()) co_return;
     }
 }

@@ -30,9 +30,20 @@ public:
     std::size_t queued_messages() const { return _queue.size(); }
     std::size_t queued_bytes() const { return _queue.bytes(); }
 
+    // Backpressure (broker_options::backpressure_*).
+    bool wants_backpressure() const { return _backpressure; }
+    /// This subscriber's queue is past the mark at which publishers that
+    /// asked for backpressure are paused.
+    bool above_backpressure_mark() const;
+    /// A publisher: `subscriber` is past the mark; pause before reading more.
+    void pressed_by(session& subscriber);
+
 private:
     asio::awaitable<void> read_loop();
     asio::awaitable<void> write_loop();
+    /// Waits while a subscriber this publisher filled is past half the mark.
+    asio::awaitable<void> yield_to_subscribers();
+    bool below_resume_mark() const;
     void handle(const wire::frame& f);
     void reply(const wire::frame& f);
     void refuse(wire::error_code code, std::string text);
@@ -50,6 +61,9 @@ private:
     std::vector<std::byte> _control; ///< pongs and errors, sent before queued messages
     waiters _wake;
     waiters _writer_done;
+    waiters _drained; ///< publishers paused on this subscriber's queue
+    std::vector<std::weak_ptr<session>> _pressing; ///< subscribers this publisher filled past the mark
+    bool _backpressure = false;
     bool _writer_running = false;
     bool _hello_seen = false;
     bool _closing = false;

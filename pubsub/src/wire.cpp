@@ -37,6 +37,7 @@ public:
         _at = _b.size();
         return r;
     }
+    bool at_end() const { return _at == _b.size(); }
     void end(const char* what) {
         if (_at != _b.size()) throw protocol_error(fmt::format("{} frame has {} bytes too many", what, _b.size() - _at));
     }
@@ -105,11 +106,18 @@ frame decode(std::span<const std::byte> body) {
         h.policy = static_cast<overflow_policy>(policy);
         h.queue_messages = r.integer<std::uint32_t>("queue_messages");
         h.queue_bytes = r.integer<std::uint32_t>("queue_bytes");
+        if (!r.at_end()) { // flags came later: a hello without them is still good
+            auto flags = r.integer<std::uint8_t>("flags");
+            if (flags & ~hello::backpressure_flag) throw protocol_error(fmt::format("unknown hello flags {:#x}", flags));
+            h.backpressure = flags & hello::backpressure_flag;
+        }
         r.end("hello");
         return h;
     }
-    case op::publish: {
+    case op::publish:
+    case op::publish_retained: {
         publish p;
+        p.retain = o == op::publish_retained;
         p.topic = r.string("topic");
         p.reply_to = r.string("reply_to");
         p.payload = r.rest();
@@ -161,8 +169,10 @@ frame decode(std::span<const std::byte> body) {
     }
     case op::ping: r.end("ping"); return ping{};
     case op::pong: r.end("pong"); return pong{};
-    case op::msg: {
+    case op::msg:
+    case op::retained_msg: {
         msg m;
+        m.retained = o == op::retained_msg;
         m.sid = r.integer<std::uint32_t>("sid");
         m.seq = r.integer<std::uint64_t>("seq");
         m.topic = r.string("topic");
@@ -190,9 +200,10 @@ void encode(std::vector<std::byte>& out, const frame& f) {
                     put(out, static_cast<std::uint8_t>(v.policy));
                     put(out, v.queue_messages);
                     put(out, v.queue_bytes);
+                    if (v.backpressure) put(out, hello::backpressure_flag);
                 });
             else if constexpr (std::is_same_v<T, publish>)
-                framed(out, op::publish, [&] {
+                framed(out, v.retain ? op::publish_retained : op::publish, [&] {
                     put_string(out, v.topic);
                     put_string(out, v.reply_to);
                     put_bytes(out, v.payload);
@@ -231,7 +242,7 @@ void encode(std::vector<std::byte>& out, const frame& f) {
             else if constexpr (std::is_same_v<T, ping>) framed(out, op::ping, [] {});
             else if constexpr (std::is_same_v<T, pong>) framed(out, op::pong, [] {});
             else if constexpr (std::is_same_v<T, msg>) {
-                encode_msg_head(out, v.sid, v.seq, v.topic, v.reply_to, v.payload.size());
+                encode_msg_head(out, v.sid, v.seq, v.topic, v.reply_to, v.payload.size(), v.retained);
                 put_bytes(out, v.payload);
             } else if constexpr (std::is_same_v<T, error>)
                 framed(out, op::error, [&] {
@@ -243,13 +254,13 @@ void encode(std::vector<std::byte>& out, const frame& f) {
 }
 
 void encode_msg_head(std::vector<std::byte>& out, std::uint32_t sid, std::uint64_t seq, std::string_view topic,
-                     std::string_view reply_to, std::size_t payload_bytes) {
+                     std::string_view reply_to, std::size_t payload_bytes, bool retained) {
     // On the broker's fan-out path: one resize, then plain stores.
     const auto head = length_bytes + 1 + 4 + 8 + 2 + topic.size() + 2 + reply_to.size();
     const auto body = static_cast<std::uint32_t>(head - length_bytes + payload_bytes);
     const auto t = static_cast<std::uint16_t>(topic.size());
     const auto r = static_cast<std::uint16_t>(reply_to.size());
-    const auto o = static_cast<std::uint8_t>(op::msg);
+    const auto o = static_cast<std::uint8_t>(retained ? op::retained_msg : op::msg);
     auto at = out.size();
     out.resize(at + head);
     auto* p = out.data() + at;

@@ -27,6 +27,11 @@ grep -q "^orders.eu.new #2: second$" "$sub_out"
 grep -q "^orders.us #3: third$" "$sub_out"
 if grep -q "not for orders" "$sub_out"; then echo "a message on another topic arrived"; exit 1; fi
 
+# A retained message reaches a subscriber that comes later, marked.
+"$coronet" broker pub config.mode old new --retain --url "$url" >/dev/null
+retained=$(timeout 30 "$coronet" broker sub 'config.*' --url "$url" --count 1 2>/dev/null)
+[ "$retained" = "config.mode #1 (retained): new" ] || { echo "retained: got '$retained'"; exit 1; }
+
 # A bad topic: a clear error and a non-zero exit, no crash.
 status=0
 err=$("$coronet" broker pub 'orders..eu' x --url "$url" 2>&1) || status=$?
@@ -38,4 +43,4 @@ kill -INT "$pid"
 status=0
 wait "$pid" || status=$?
 [ "$status" -eq 0 ] || { cat "$log"; echo "broker exited with $status after SIGINT"; exit 1; }
-grep -q "4 published" "$log" || { cat "$log"; echo "broker did not report what it published"; exit 1; }
+grep -q "6 published" "$log" || { cat "$log"; echo "broker did not report what it published"; exit 1; }

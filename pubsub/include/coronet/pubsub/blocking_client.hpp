@@ -37,6 +37,8 @@ public:
 
     void publish(std::string_view topic, std::string_view text, std::string_view reply_to = {});
     void publish(std::string_view topic, std::span<const std::byte> payload, std::string_view reply_to = {});
+    /// client::publish_retained, from a plain thread.
+    void publish_retained(std::string_view topic, std::string_view text);
     subscription subscribe(std::string_view pattern, std::string_view queue_group = {});
     message request(std::string_view topic, std::string_view text, duration timeout);
     void flush();

@@ -8,6 +8,7 @@
 // sequence numbers say how much), and nobody else notices: publishers never
 // wait for subscribers, and the broker's memory per client is bounded.
 
+#include <coronet/clock.hpp>
 #include <coronet/log.hpp>
 #include <coronet/pubsub/overflow_policy.hpp>
 #include <coronet/pubsub/wire.hpp>
@@ -43,6 +44,20 @@ struct broker_options {
     std::size_t durable_bytes_max = 64u << 20;
     /// Topics counted by name in topics(): a bound, since topics are data.
     std::size_t topics_tracked_max = 10'000;
+    /// Retained messages (the last one published with retain, per topic):
+    /// beyond these bounds a new retained topic is refused (limit).
+    std::size_t retained_topics_max = 10'000;
+    std::size_t retained_bytes_max = 64u << 20;
+    /// Backpressure, for publishers that ask for it in hello: when one of
+    /// their messages leaves a subscriber's queue more than
+    /// backpressure_high_percent full, the broker stops reading from that
+    /// publisher (TCP then slows it down) until the queue is below half that
+    /// mark, the subscriber leaves, or backpressure_wait_max passes (then the
+    /// subscriber's own policy applies again). Never for the publisher's own
+    /// queue: a client that publishes and subscribes on one connection must
+    /// not wait for itself.
+    unsigned backpressure_high_percent = 50;
+    duration backpressure_wait_max = std::chrono::seconds(5);
 };
 
 struct broker_counters {
@@ -62,6 +77,9 @@ struct broker_counters {
     std::uint64_t redelivered = 0;   ///< sent from a durable's backlog to a subscriber taking it up (unacknowledged, or kept while nobody was there)
     std::uint64_t confirmed = 0;     ///< publishes acknowledged to their publisher
     std::uint64_t durable_stored = 0; ///< messages stored in durable subscriptions
+    std::size_t retained = 0;         ///< topics with a retained message, now
+    std::uint64_t throttled = 0;      ///< times a backpressure publisher's reads were paused
+    std::uint64_t throttle_timeouts = 0; ///< pauses that ended at backpressure_wait_max
 };
 
 /// One connected client, now.

@@ -32,6 +32,10 @@ struct client_options {
     std::size_t subscription_buffer = 65'536;
     /// Publishes wait while this many bytes are queued unsent (backpressure).
     std::size_t send_buffer_bytes = 4u << 20;
+    /// Asks the broker to slow this client's publishing down, rather than
+    /// drop, when its messages fill a subscriber's queue past the broker's
+    /// mark (broker_options::backpressure_*): publish() then waits.
+    bool backpressure = false;
 };
 
 struct message {
@@ -39,6 +43,7 @@ struct message {
     std::string reply_to;
     std::vector<std::byte> payload;
     std::uint64_t seq = 0; ///< the subscription's count of matches; a gap is loss
+    bool retained = false; ///< published before the subscription: its topic's retained message
     std::string_view text() const { return wire::as_text(payload); }
 };
 
@@ -106,9 +111,21 @@ public:
     asio::awaitable<void> publish(std::string_view topic, std::string_view text, std::string_view reply_to = {}) {
         return publish(topic, wire::as_bytes(text), reply_to);
     }
+    /// Publishes and has the broker keep the message as the topic's retained
+    /// one: every later subscription that matches the topic gets it first
+    /// (message::retained). An empty payload forgets the topic's retained
+    /// message (and is not delivered). broker_error(limit) comes back
+    /// asynchronously, like other refusals, when the broker's retained
+    /// bounds are full.
+    asio::awaitable<void> publish_retained(std::string_view topic, std::span<const std::byte> payload);
+    asio::awaitable<void> publish_retained(std::string_view topic, std::string_view text) {
+        return publish_retained(topic, wire::as_bytes(text));
+    }
     /// At-least-once publishing: returns once the broker has routed the
     /// message and stored it in every durable subscription it matches; throws
-    /// broker_error if the broker refuses it, the connection ends, or
+    /// broker_error if the broker refuses it, a subscriber's slow-consumer
+    /// policy dropped it (code slow_consumer: the others got it), the
+    /// connection ends, or
     /// `timeout` passes (then it may or may not have arrived: publish again,
     /// and let subscribers tolerate a duplicate).
     asio::awaitable<void> publish_confirmed(std::string_view topic, std::span<const std::byte> payload,
@@ -145,6 +162,8 @@ public:
 
 private:
     explicit client(std::shared_ptr<detail::client_state> s) : _s(std::move(s)) {}
+    asio::awaitable<void> send_publish(std::string_view topic, std::span<const std::byte> payload,
+                                       std::string_view reply_to, bool retain);
     std::shared_ptr<detail::client_state> _s;
 };
 

@@ -8,8 +8,12 @@
 //   string  = u16 bytes, bytes
 //
 //   client -> broker
-//     hello   (1): u8 policy, u32 queue_messages, u32 queue_bytes
+//     hello   (1): u8 policy, u32 queue_messages, u32 queue_bytes [, u8 flags]
+//                  flags bit 0: backpressure (pause my reads while a
+//                  subscriber my messages go to is more than half full)
 //     publish (2): string topic, string reply_to, payload (the rest)
+//     publish_retained (10): as publish; the broker also keeps it as the
+//                  topic's retained message (an empty payload clears it)
 //     sub     (3): u32 sid, string pattern, string queue_group
 //     unsub   (4): u32 sid
 //     ping    (5)
@@ -19,6 +23,8 @@
 //   broker -> client
 //     pong    (6)
 //     msg    (16): u32 sid, u64 seq, string topic, string reply_to, payload
+//     retained_msg (19): as msg, for a retained message sent to a new
+//                  subscription (it was published before the subscription)
 //     error  (17): u16 code, string text
 //     puback (18): u32 pub_id, u16 code (0: routed and stored), string text
 //
@@ -54,9 +60,11 @@ enum class op : std::uint8_t {
     publish_confirmed = 7,
     sub_durable = 8,
     ack = 9,
+    publish_retained = 10,
     msg = 16,
     error = 17,
     puback = 18,
+    retained_msg = 19,
 };
 
 constexpr std::size_t length_bytes = 4;
@@ -83,11 +91,15 @@ struct hello {
     overflow_policy policy = overflow_policy::drop_oldest;
     std::uint32_t queue_messages = 0; ///< 0: the broker's default
     std::uint32_t queue_bytes = 0;    ///< 0: the broker's default
+    /// Slow me down instead of dropping: see broker_options::backpressure_*.
+    bool backpressure = false;
+    static constexpr std::uint8_t backpressure_flag = 1;
 };
 struct publish {
     std::string_view topic;
     std::string_view reply_to;
     std::span<const std::byte> payload;
+    bool retain = false; ///< sent as publish_retained
 };
 struct sub {
     std::uint32_t sid = 0;
@@ -125,6 +137,7 @@ struct msg {
     std::string_view topic;
     std::string_view reply_to;
     std::span<const std::byte> payload;
+    bool retained = false; ///< sent as retained_msg
 };
 struct error {
     error_code code{};
@@ -158,7 +171,7 @@ void encode(std::vector<std::byte>& out, const frame& f);
 /// Appends a msg frame's header and strings, everything but the payload, for
 /// a payload of `payload_bytes`: fan-out writes the shared payload after it.
 void encode_msg_head(std::vector<std::byte>& out, std::uint32_t sid, std::uint64_t seq, std::string_view topic,
-                     std::string_view reply_to, std::size_t payload_bytes);
+                     std::string_view reply_to, std::size_t payload_bytes, bool retained = false);
 
 std::span<const std::byte> as_bytes(std::string_view s);
 std::string_view as_text(std::span<const std::byte> b);
