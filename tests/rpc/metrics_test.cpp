@@ -60,13 +60,13 @@ TEST_CASE("an RPC server's metrics count the calls it answered, the ones that fa
         // Counts outlive the connection: a closed one is added to the totals.
         for (int i = 0; i < 2000 && srv.connections() > 0; ++i) co_await test::yield();
         co_await srv.stop();
+        // Scraped while the server still exists: observed series read it.
+        auto after = metrics.snapshot();
+        CHECK(series(after, "coronet_rpc_connections").gauge_value == 0);
+        CHECK(series(after, "coronet_rpc_calls_answered").counter_value == 6);
+        std::ostringstream text;
+        metrics.write_prometheus(text);
+        CHECK(text.str().find("coronet_rpc_calls_answered_total 6\n") != std::string::npos);
+        CHECK(text.str().find("coronet_rpc_call_duration_ns_count 6\n") != std::string::npos);
     });
-    auto after = metrics.snapshot();
-    CHECK(series(after, "coronet_rpc_connections").gauge_value == 0);
-    CHECK(series(after, "coronet_rpc_calls_answered").counter_value == 6);
-
-    std::ostringstream text;
-    metrics.write_prometheus(text);
-    CHECK(text.str().find("coronet_rpc_calls_answered_total 6\n") != std::string::npos);
-    CHECK(text.str().find("coronet_rpc_call_duration_ns_count 6\n") != std::string::npos);
 }
