@@ -17,43 +17,6 @@
 
 namespace coronet::cli {
 
-namespace {
-
-// full:N has O(N^2) edges and flooding it sends (N-1)^2 datagrams: 4096 nodes
-// is the most parse_topology() builds for it (16.8M datagrams; 1024 nodes
-// take ~4 s and ~400 MB).
-constexpr std::size_t broadcast_nodes_max = 4096;
-
-struct broadcast_cli_options {
-    std::vector<std::size_t> sizes{16, 64, 256, 1024};
-    std::vector<std::string> shapes{sim::broadcast_shapes().begin(), sim::broadcast_shapes().end()};
-    std::uint64_t seed = 1;
-    std::string json_path;
-    std::string svg_path;
-    bool markdown = false;
-};
-
-using table = std::vector<std::vector<std::string>>;
-
-table broadcast_table(const std::vector<sim::broadcast_row>& rows) {
-    table t{{"topology", "N", "edges", "degree min/mean/max", "diameter", "mean path", "ecc(src)", "flood rounds",
-             "flood msgs", "tree rounds", "tree msgs", "msgs flood/tree"}};
-    for (const auto& r : rows) {
-        const auto& m = r.metrics;
-        auto tree_messages = std::max<std::uint64_t>(1, r.tree.messages);
-        auto ratio = static_cast<double>(r.flooding.messages) / static_cast<double>(tree_messages);
-        t.push_back({r.shape, std::to_string(m.nodes), std::to_string(m.edges),
-                     fmt::format("{}/{:.2f}/{}", m.degree.min, m.degree.mean, m.degree.max),
-                     std::to_string(m.diameter), fmt::format("{:.2f}", m.mean_path_length),
-                     std::to_string(r.source_eccentricity), std::to_string(r.flooding.rounds),
-                     std::to_string(r.flooding.messages), std::to_string(r.tree.rounds),
-                     std::to_string(r.tree.messages), fmt::format("{:.2f}", ratio)});
-    }
-    return t;
-}
-
-/// Columns padded to their widest cell; text left, numbers right. As
-/// Markdown, with pipes and the alignment row.
 void print_table(const table& t, bool markdown, std::ostream& out) {
     std::vector<std::size_t> width(t[0].size(), 0);
     for (const auto& row : t)
@@ -77,6 +40,40 @@ void print_table(const table& t, bool markdown, std::ostream& out) {
     }
     for (std::size_t r = 1; r < t.size(); ++r) line(t[r]);
 }
+
+namespace {
+
+// full:N has O(N^2) edges and flooding it sends (N-1)^2 datagrams: 4096 nodes
+// is the most parse_topology() builds for it (16.8M datagrams; 1024 nodes
+// take ~4 s and ~400 MB).
+constexpr std::size_t broadcast_nodes_max = 4096;
+
+struct broadcast_cli_options {
+    std::vector<std::size_t> sizes{16, 64, 256, 1024};
+    std::vector<std::string> shapes{sim::broadcast_shapes().begin(), sim::broadcast_shapes().end()};
+    std::uint64_t seed = 1;
+    std::string json_path;
+    std::string svg_path;
+    bool markdown = false;
+};
+
+table broadcast_table(const std::vector<sim::broadcast_row>& rows) {
+    table t{{"topology", "N", "edges", "degree min/mean/max", "diameter", "mean path", "ecc(src)", "flood rounds",
+             "flood msgs", "tree rounds", "tree msgs", "msgs flood/tree"}};
+    for (const auto& r : rows) {
+        const auto& m = r.metrics;
+        auto tree_messages = std::max<std::uint64_t>(1, r.tree.messages);
+        auto ratio = static_cast<double>(r.flooding.messages) / static_cast<double>(tree_messages);
+        t.push_back({r.shape, std::to_string(m.nodes), std::to_string(m.edges),
+                     fmt::format("{}/{:.2f}/{}", m.degree.min, m.degree.mean, m.degree.max),
+                     std::to_string(m.diameter), fmt::format("{:.2f}", m.mean_path_length),
+                     std::to_string(r.source_eccentricity), std::to_string(r.flooding.rounds),
+                     std::to_string(r.flooding.messages), std::to_string(r.tree.rounds),
+                     std::to_string(r.tree.messages), fmt::format("{:.2f}", ratio)});
+    }
+    return t;
+}
+
 
 boost::json::object to_json(const sim::broadcast_result& r) {
     return {{"reached", r.reached},
@@ -330,6 +327,7 @@ void add_sim_command(CLI::App& app, const global_options& g, std::function<int()
     b->add_option("--svg", o->svg_path, "also plot rounds and messages against N as SVG to this file");
     b->add_flag("--markdown", o->markdown, "print the table as Markdown");
     b->callback([&run, o] { run = [o] { return broadcast(*o); }; });
+    add_sim_raft_command(*sim, run);
 }
 
 } // namespace coronet::cli

@@ -6,7 +6,7 @@ coronet=$1
 subcommands=("" demo "echo serve" "echo ping" "broker serve" "broker pub" "broker sub" "broker gateway"
   "kv serve" "kv cluster" "kv get" "kv put" "kv del" "kv list" "kv status" "kv workload" "kv check"
   "dht serve" "dht ring" "dht get" "dht put" "dht del" "dht lookup" "dht status"
-  "bench transports" "bench report" "sim broadcast")
+  "bench transports" "bench report" "sim broadcast" "sim raft")
 if "$coronet" bench --help | grep -qE "^  kv, raft "; then
   subcommands+=("bench rpc" "bench pubsub" "bench kv" "bench raft" "bench chord" "bench dht" "bench all")
 fi

@@ -20,6 +20,7 @@ void config::validate() const {
     if (election_ticks <= heartbeat_ticks) fail("election_ticks must be greater than heartbeat_ticks");
     // 2 * election_ticks must fit the 32-bit timeout.
     if (election_ticks > (1u << 30)) fail("election_ticks is too large");
+    if (election_jitter_ticks > (1u << 30)) fail("election_jitter_ticks is too large");
     if (sequential_ack_ticks == 0) fail("sequential_ack_ticks must be at least 1");
     if (inflight_messages_max == 0) fail("inflight_messages_max must be at least 1");
     if (entries_per_message_max == 0) fail("entries_per_message_max must be at least 1");

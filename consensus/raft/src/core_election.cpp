@@ -71,7 +71,8 @@ void core::draw_election_timeout() {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
-    _election_timeout_ticks = _config.election_ticks + static_cast<std::uint32_t>(z % _config.election_ticks);
+    auto jitter = _config.election_jitter_ticks ? _config.election_jitter_ticks : _config.election_ticks;
+    _election_timeout_ticks = _config.election_ticks + static_cast<std::uint32_t>(z % jitter);
 }
 
 // ---- Campaigning ---------------------------------------------------------------

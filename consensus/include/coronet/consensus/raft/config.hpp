@@ -48,10 +48,16 @@ struct config {
     std::vector<node_id> learners;
 
     /// A follower that hears nothing from a leader for a random number of
-    /// ticks in [election_ticks, 2 * election_ticks) starts an election.
-    /// A leader with check_quorum steps down after election_ticks without
-    /// hearing from a majority. Must be greater than heartbeat_ticks.
+    /// ticks in [election_ticks, election_ticks + election_jitter_ticks)
+    /// starts an election. A leader with check_quorum steps down after
+    /// election_ticks without hearing from a majority. Must be greater than
+    /// heartbeat_ticks.
     std::uint32_t election_ticks = 10;
+    /// The random part of the election timeout; 0 means election_ticks (the
+    /// usual [election_ticks, 2 * election_ticks)), 1 means none at all
+    /// (every node waits exactly election_ticks: split votes, as the Raft
+    /// paper's Figure 16 shows; `coronet sim raft` measures it).
+    std::uint32_t election_jitter_ticks = 0;
     /// The leader sends heartbeats every heartbeat_ticks. Must be >= 1.
     std::uint32_t heartbeat_ticks = 1;
     /// Seeds the election timeout draws, mixed with the id so that nodes
