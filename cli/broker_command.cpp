@@ -86,6 +86,7 @@ int serve(const serve_options& o, const global_options& g) {
             go.broker_url = b.url();
             go.client.limits = bo.limits;
             go.metrics = &metrics;
+            go.topics = [&b] { return b.topics(); };
             gw.emplace(ex, *http, go, rt.log());
             pubsub::register_metrics(metrics, b);
             pubsub::register_metrics(metrics, *gw);

@@ -83,6 +83,12 @@ json::object broker_state(const process_fleet& fleet, const broker_procs& b) {
         o[k] = prometheus_value(*page, std::string("coronet_broker_") + k + "_total");
     for (const char* k : {"connections", "subscriptions"})
         o[k] = prometheus_value(*page, std::string("coronet_broker_") + k);
+    // Per topic, busiest first: the page turns the counts into rates.
+    if (auto status = fetch(b.http, "/status")) try {
+            auto parsed = json::parse(*status);
+            if (auto* topics = parsed.as_object().if_contains("topics")) o["topics"] = *topics;
+        } catch (const std::exception&) {
+        }
     return o;
 }
 

@@ -36,9 +36,18 @@ http::response<http::string_body> json_error(http::status s, unsigned version, s
 }
 
 boost::json::object status_json(const gateway_counters& c, const gateway_options& o) {
-    return {{"broker", o.broker_url},     {"websockets", c.websockets}, {"http_requests", c.http_requests},
-            {"published", c.published},   {"delivered", c.delivered},   {"dropped", c.dropped},
-            {"refused", c.refused}};
+    boost::json::object s{{"broker", o.broker_url},     {"websockets", c.websockets}, {"http_requests", c.http_requests},
+                          {"published", c.published},   {"delivered", c.delivered},   {"dropped", c.dropped},
+                          {"refused", c.refused}};
+    if (o.topics) {
+        boost::json::array topics;
+        for (const auto& t : o.topics()) {
+            if (topics.size() >= o.status_topics_max) break;
+            topics.push_back({{"topic", t.topic}, {"published", t.published}, {"delivered", t.delivered}});
+        }
+        s["topics"] = std::move(topics);
+    }
+    return s;
 }
 
 std::string status_page(const gateway_counters& c, const gateway_options& o) {

@@ -38,6 +38,8 @@ leader=$(grep -o 'id="leader">kv-[1-3]' <<<"$dom" | grep -o 'kv-[1-3]' || true)
 # Replication bars: each node's match index, as the leader reports it in /metrics.
 [ "$(grep -o 'title="match index [0-9]*"' <<<"$dom" | wc -l)" -eq 3 ] ||
   { echo "$dom" | grep -o '<tr data-node="kv[^/]*' ; echo "the replication bars do not show three match indexes"; exit 1; }
+# Broker topics with their counts: at least the page's own feed.
+grep -q '<tr data-topic="coronet.demo.state">' <<<"$dom" || { echo "the broker's topics are not shown"; exit 1; }
 ws=$(grep -o 'id="ws-count">[0-9]*' <<<"$dom" | grep -o '[0-9]*$')
 [ "${ws:-0}" -ge 1 ] || { echo "no update arrived over the WebSocket"; exit 1; }
 echo "page: leader $leader, 8 Chord nodes, $ws WebSocket updates"

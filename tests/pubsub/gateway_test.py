@@ -104,6 +104,9 @@ async def main(base):
 
         status, body = http("GET", base + "/status")
         assert json.loads(body)["websockets"] == 2, body
+        # The broker's topics, busiest first, with what each published.
+        topics = {t["topic"]: t["published"] for t in json.loads(body)["topics"]}
+        assert topics.get("orders.eu") == 1 and topics.get("orders.us") == 1, body
 
         # Unsubscribe: nothing more arrives on a.
         await a.send(json.dumps({"op": "unsub", "pattern": "orders.>"}))

@@ -21,12 +21,14 @@
 
 #include <coronet/log.hpp>
 #include <coronet/metrics.hpp>
+#include <coronet/pubsub/broker.hpp>
 #include <coronet/pubsub/client.hpp>
 #include <coronet/task_group.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +47,12 @@ struct gateway_options {
     /// What GET /metrics serves (broker_metrics.hpp fills one); none: 404.
     /// Not owned: it must outlive the gateway.
     const metrics_registry* metrics = nullptr;
+    /// When the gateway runs in the broker's process (`broker serve --http`):
+    /// the broker's per-topic counters, shown busiest first (at most
+    /// status_topics_max) under "topics" in GET /status. Called on the
+    /// gateway's executor, which must be the broker's.
+    std::function<std::vector<topic_counters>()> topics;
+    std::size_t status_topics_max = 50;
 };
 
 struct gateway_counters {
