@@ -62,13 +62,7 @@ done
 [ "$shown" -eq 1 ] || { echo "$dom" | head -c 3000; echo; echo "the page never showed $leader down and a new leader"; exit 1; }
 echo "page: $leader down, new leader $(grep -o 'id="leader">kv-[1-3]' <<<"$dom" | grep -o 'kv-[1-3]')"
 
-kill -INT "$pid"
-for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && { echo "the demo did not stop within 30 s of SIGINT"; exit 1; }
-wait "$pid" || { cat "$log"; echo "the demo failed"; exit 1; }
-for p in $(grep -Eo "pid [0-9]+" "$log" | awk '{print $2}'); do
-  if kill -0 "$p" 2>/dev/null && grep -q coronet "/proc/$p/cmdline" 2>/dev/null; then
-    echo "process $p outlived the demo"; exit 1
-  fi
-done
+stop_by_sigint "the demo"
+# shellcheck disable=SC2046 # one PID per word
+check_gone $(logged_pids "$log")
 echo "dashboard: loads, shows the leader and the ring, follows a killed leader; the demo stopped everything"

@@ -33,12 +33,8 @@ grep -Eq "KV leader \(node [1-3]\) SIGKILLed: node [1-3] took over" "$log" || { 
 grep -q "20/20 keys read back" "$log" || { echo "keys were lost with a Chord node"; exit 1; }
 grep -q "stopping 12 processes" "$log" || { echo "the demo did not stop its 12 processes"; exit 1; }
 
-pids=$(grep -Eo "pid [0-9]+" "$log" | awk '{print $2}')
+pids=$(logged_pids "$log")
 [ "$(wc -w <<<"$pids")" -eq 12 ] || { echo "expected 12 PIDs in the listing"; exit 1; }
-for p in $pids; do
-  if kill -0 "$p" 2>/dev/null && grep -q coronet "/proc/$p/cmdline" 2>/dev/null; then
-    echo "process $p outlived the demo"
-    exit 1
-  fi
-done
+# shellcheck disable=SC2086 # one PID per word
+check_gone $pids
 echo "demo: every row measured, fail-over shown, all 12 processes stopped"

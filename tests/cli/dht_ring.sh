@@ -56,11 +56,7 @@ status=0
 "$coronet" dht lookup greeting --style sideways --url "$(url "$reader")" >/dev/null 2>&1 || status=$?
 [ "$status" -eq 1 ] || { echo "a bad lookup style exited with $status, not 1"; exit 1; }
 
-kill -INT "$pid"
-status=0
-wait "$pid" || status=$?
-[ "$status" -eq 0 ] || { cat "$log"; echo "dht ring exited with $status after SIGINT"; exit 1; }
-for p in $node_pids; do
-  if kill -0 "$p" 2>/dev/null; then echo "node process $p outlived the ring command"; exit 1; fi
-done
+stop_by_sigint "dht ring"
+# shellcheck disable=SC2086 # one PID per word
+check_gone $node_pids
 grep -q "stopping 5 nodes" "$log"

@@ -47,11 +47,7 @@ for k in $(seq 1 24); do
   "$coronet" dht get "key-$k" --url "$(url 3)" | grep -q "\"value\":\"value-$k\"" || { echo "key-$k is lost"; exit 1; }
 done
 
-kill -INT "$pid"
-status=0
-wait "$pid" || status=$?
-[ "$status" -eq 0 ] || { cat "$log"; echo "dht ring exited with $status after SIGINT"; exit 1; }
-for p in $node_pids; do
-  if kill -0 "$p" 2>/dev/null; then echo "node process $p outlived the ring command"; exit 1; fi
-done
+stop_by_sigint "dht ring"
+# shellcheck disable=SC2086 # one PID per word
+check_gone $node_pids
 echo "virtual nodes: one ring of twelve ids over three processes, every key back"

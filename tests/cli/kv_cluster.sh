@@ -40,11 +40,7 @@ status=0
 err=$("$coronet" kv put "" v --url "$(url 1)" 2>&1) || status=$?
 [ "$status" -ne 0 ] || { echo "an empty key was accepted"; exit 1; }
 
-kill -INT "$pid"
-status=0
-wait "$pid" || status=$?
-[ "$status" -eq 0 ] || { cat "$log"; echo "kv cluster exited with $status after SIGINT"; exit 1; }
-for p in $node_pids; do
-  if kill -0 "$p" 2>/dev/null; then echo "node process $p outlived the cluster command"; exit 1; fi
-done
+stop_by_sigint "kv cluster"
+# shellcheck disable=SC2086 # one PID per word
+check_gone $node_pids
 grep -q "stopping 3 nodes" "$log"

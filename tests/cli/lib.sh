@@ -25,3 +25,28 @@ wait_for_url() {
   echo "server never printed a URL matching $regex" >&2
   return 1
 }
+
+# stop_by_sigint WHAT: SIGINT to $pid (the supervisor start_server started),
+# waits up to ~30 s (bounded) and fails, with its log ($log), unless it exited 0.
+stop_by_sigint() {
+  local what=$1 status=0
+  kill -INT "$pid"
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && { cat "$log"; echo "$what did not stop within 30 s of SIGINT" >&2; return 1; }
+  wait "$pid" || status=$?
+  [ "$status" -eq 0 ] || { cat "$log"; echo "$what exited with $status after SIGINT" >&2; return 1; }
+}
+
+# logged_pids LOG: the PIDs a supervisor listed ("pid N") in LOG.
+logged_pids() { grep -Eo "pid [0-9]+" "$1" | awk '{print $2}'; }
+
+# check_gone PID...: fails naming the first of these coronet processes still
+# alive (a PID reused by another program since does not count).
+check_gone() {
+  for p in "$@"; do
+    if kill -0 "$p" 2>/dev/null && grep -q coronet "/proc/$p/cmdline" 2>/dev/null; then
+      echo "process $p outlived its supervisor" >&2
+      return 1
+    fi
+  done
+}

@@ -94,13 +94,20 @@ void node::drain() {
     // A callback inside (apply, a woken caller) may feed the core again; the
     // outer loop picks up what that produced.
     if (_draining || _persisting) return;
-    _draining = true;
-    try {
+    drain_or_halt([this] {
         while (_core.has_ready()) {
             auto r = _core.take_ready();
             if (send_before_persisting(r)) break;
             finish(r);
         }
+    });
+}
+
+template <class Work>
+bool node::drain_or_halt(Work&& work) {
+    _draining = true;
+    try {
+        work();
     } catch (const std::exception& e) {
         // Storage that cannot keep its promises (disk full, a failed fsync)
         // or a state machine that broke its contract: going on would send
@@ -109,9 +116,10 @@ void node::drain() {
         _draining = false;
         _failure = e.what();
         halt("the Raft node stopped: " + _failure);
-        return;
+        return false;
     }
     _draining = false;
+    return true;
 }
 
 bool node::send_before_persisting(ready& r) {
@@ -136,17 +144,7 @@ bool node::send_before_persisting(ready& r) {
         if (!*alive) return;
         _persisting = false;
         auto held = std::exchange(_held, {});
-        if (_stopped) return;
-        _draining = true;
-        try {
-            finish(r);
-        } catch (const std::exception& e) {
-            _draining = false;
-            _failure = e.what();
-            halt("the Raft node stopped: " + _failure);
-            return;
-        }
-        _draining = false;
+        if (_stopped || !drain_or_halt([&] { finish(r); })) return;
         for (const auto& m : held)
             if (_core.step(m)) ++_dropped;
         drain();

@@ -94,6 +94,10 @@ private:
     bool send_before_persisting(ready& r);
     /// Saves `r`, sends its messages, applies its entries, advances the core.
     void finish(const ready& r);
+    /// Runs `work` (storing and sending readies) marked as draining; if it
+    /// throws, halts the node with the reason and returns false.
+    template <class Work>
+    bool drain_or_halt(Work&& work);
     /// drain() once the inputs already queued on the executor are in.
     void schedule_drain();
     void apply(const entry& e);
