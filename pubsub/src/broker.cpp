@@ -41,7 +41,7 @@ asio::awaitable<void> broker_state::serve(any_stream s) {
 std::uint64_t broker_state::publish(const wire::publish& p, topic_counters*& cached, session* from) {
     ++counts.published;
     auto delivered_before = counts.delivered + counts.durable_stored;
-    auto dropped_before = counts.dropped;
+    auto refused_before = refused_copies;
     const bool pressure = from && from->wants_backpressure();
     body_ref body; // built once, for the first recipient
     auto shared_body = [&]() -> const body_ref& {
@@ -84,7 +84,7 @@ std::uint64_t broker_state::publish(const wire::publish& p, topic_counters*& cac
         s->close(wire::error{wire::error_code::slow_consumer, "slow consumer: queue full, disconnected"});
     }
     _overflowed.clear();
-    return counts.dropped - dropped_before;
+    return refused_copies - refused_before;
 }
 
 std::optional<wire::error> broker_state::retain(const wire::publish& p) {
@@ -119,7 +119,7 @@ void broker_state::send_retained(subscription_id id, std::string_view pattern) {
     for (auto& [topic, body] : _retained) {
         if (!topic_matches(pattern, topic)) continue;
         ++t.seq;
-        if (!t.to->deliver(delivery{body, t.sid, t.seq, true}, body->bytes())) {
+        if (!t.to->deliver(delivery{body, t.sid, t.seq, t.to->retained_aware()}, body->bytes())) {
             ++counts.slow_disconnects;
             t.to->close(wire::error{wire::error_code::slow_consumer, "slow consumer: retained messages exceed the queue"});
             return;
@@ -210,6 +210,8 @@ broker::broker(any_listener listener, broker_options options, logger_ptr log)
     : _state(std::make_shared<detail::broker_state>(std::move(listener), options, std::move(log))) {
     if (options.queue_messages_max == 0 || options.queue_bytes_max == 0)
         throw std::invalid_argument("pubsub::broker: queue limits must be at least 1");
+    if (options.backpressure_high_percent < 1 || options.backpressure_high_percent > 100)
+        throw std::invalid_argument("pubsub::broker: backpressure_high_percent is 1..100");
 }
 
 broker::~broker() { _state->listener.close(); }

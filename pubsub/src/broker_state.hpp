@@ -103,6 +103,11 @@ private:
     boost::unordered_flat_map<subscription_id, target> _targets;
     boost::unordered_flat_map<std::string, std::unique_ptr<durable>> _durables;
     std::vector<session*> _overflowed; ///< disconnect policy: closed after routing
+public:
+    /// Copies of a message that a subscriber's policy refused (drop-newest,
+    /// or a full queue under disconnect): what a confirmed publish reports.
+    std::uint64_t refused_copies = 0;
+private:
     /// Retained messages by topic; bounded by options.retained_*.
     boost::unordered_flat_map<std::string, body_ref, text_hash, text_equal> _retained;
     std::size_t _retained_bytes = 0;

@@ -98,7 +98,14 @@ asio::awaitable<void> client::send_publish(std::string_view topic, std::span<con
         throw broker_error(wire::error_code::too_large,
                            fmt::format("payload of {} bytes exceeds {}", payload.size(), l.payload_max));
     co_await s->wait_for_room();
+    auto refusals_before = s->refusals;
     s->send(wire::publish{topic, reply_to, payload, retain});
+    if (!retain) co_return;
+    // Only the broker knows whether its retained store has room: wait for
+    // its verdict, so that a refusal comes back here and not to whichever
+    // request happens to be next.
+    co_await flush();
+    if (s->refusals != refusals_before) throw broker_error(s->last_refusal_code, s->last_refusal);
 }
 
 asio::awaitable<subscription> client::subscribe(std::string_view pattern, std::string_view queue_group) {

@@ -28,7 +28,7 @@ client_state::client_state(any_stream s, client_options o)
 
 void client_state::start() {
     auto self = shared_from_this();
-    send(wire::hello{options.policy, options.queue_messages, options.queue_bytes, options.backpressure});
+    send(wire::hello{options.policy, options.queue_messages, options.queue_bytes, options.backpressure, true});
     auto done = [self](std::exception_ptr) {};
     asio::co_spawn(stream.get_executor(), read_loop(), done);
     asio::co_spawn(stream.get_executor(), write_loop(), done);

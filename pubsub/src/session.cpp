@@ -158,6 +158,7 @@ void session::handle(const wire::frame& f) {
                                            : _b.options.queue_bytes_max;
                 _queue = bounded_queue<delivery>(messages, bytes, v.policy);
                 _backpressure = v.backpressure;
+                _retained_aware = v.retained_aware;
             } else {
                 throw wire::protocol_error("a client may not send that frame (pong, msg or error)");
             }
@@ -208,21 +209,23 @@ bool session::deliver(delivery d, std::size_t bytes) {
     switch (r) {
     case push_result::queued: ++_b.counts.delivered; ++_delivered; break;
     case push_result::dropped_oldest: ++_b.counts.delivered; ++_delivered; ++_b.counts.dropped; break;
-    case push_result::dropped_newest: ++_b.counts.dropped; break;
-    case push_result::overflow: ++_b.counts.dropped; return false;
+    case push_result::dropped_newest: ++_b.counts.dropped; ++_b.refused_copies; break;
+    case push_result::overflow: ++_b.counts.dropped; ++_b.refused_copies; return false;
     }
     _wake.notify_one();
     return true;
 }
 
 bool session::above_backpressure_mark() const {
+    // Divided first: queue limits come from flags and may be near 2^64.
     auto pct = _b.options.backpressure_high_percent;
-    return _queue.size() * 100 > _queue.messages_max() * pct || _queue.bytes() * 100 > _queue.bytes_max() * pct;
+    return !_pressure_given_up &&
+           (_queue.size() > _queue.messages_max() / 100 * pct || _queue.bytes() > _queue.bytes_max() / 100 * pct);
 }
 
 bool session::below_resume_mark() const {
     auto pct = _b.options.backpressure_high_percent;
-    return _queue.size() * 200 <= _queue.messages_max() * pct && _queue.bytes() * 200 <= _queue.bytes_max() * pct;
+    return _queue.size() <= _queue.messages_max() / 200 * pct && _queue.bytes() <= _queue.bytes_max() / 200 * pct;
 }
 
 void session::pressed_by(session& subscriber) {
@@ -235,18 +238,25 @@ void session::pressed_by(session& subscriber) {
 asio::awaitable<void> session::yield_to_subscribers() {
     auto pressing = std::move(_pressing);
     _pressing.clear();
+    // One deadline for the whole pause, however many subscribers are full.
+    auto ex = _stream.get_executor();
+    auto deadline = clock_of(ex).now() + _b.options.backpressure_wait_max;
     for (auto& w : pressing) {
         auto s = w.lock();
         if (!s || s->closing() || s->below_resume_mark()) continue;
         ++_b.counts.throttled;
-        auto drained = co_await wait_until(
-            s->_drained, [&] { return _closing || s->closing() || s->below_resume_mark(); },
-            _b.options.backpressure_wait_max);
+        auto left = std::max(duration::zero(), deadline - clock_of(ex).now());
+        auto done = [&] { return _closing || s->closing() || s->below_resume_mark(); };
+        _paused_on = s;
+        auto drained = co_await wait_until(s->_drained, done, left);
+        _paused_on.reset();
+        if (_closing) co_return;
         if (!drained) {
             ++_b.counts.throttle_timeouts;
-            _b.log->info("broker: {} still full after {} ms; {} may publish again (its policy applies)", s->peer(),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(_b.options.backpressure_wait_max).count(),
-                         _peer);
+            s->_pressure_given_up = true;
+            _b.log->info("broker: {} still full after {} ms; publishers go on, and its policy applies until it drains",
+                         s->peer(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(_b.options.backpressure_wait_max).count());
         }
     }
 }
@@ -260,6 +270,7 @@ void session::close(std::optional<wire::error> last_words) {
     _closing = true;
     _wake.notify_all();
     _drained.notify_all();
+    if (auto s = _paused_on.lock()) s->_drained.notify_all(); // a paused publisher wakes to close
     // A pending read is cancelled (and a write with it: a client that is
     // closed mid-write is one too slow to hear the last words anyway).
     if (_reading) _stream.cancel();
@@ -286,7 +297,10 @@ asio::awaitable<void> session::write_loop() {
             close();
             co_return;
         }
-        if (!_drained.empty() && below_resume_mark()) _drained.notify_all();
+        if (below_resume_mark()) {
+            _pressure_given_up = false;
+            if (!_drained.empty()) _drained.notify_all();
+        }
         if (_closing && _control.empty()) co_return;
     }
 }

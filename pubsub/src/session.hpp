@@ -32,6 +32,7 @@ public:
 
     // Backpressure (broker_options::backpressure_*).
     bool wants_backpressure() const { return _backpressure; }
+    bool retained_aware() const { return _retained_aware; }
     /// This subscriber's queue is past the mark at which publishers that
     /// asked for backpressure are paused.
     bool above_backpressure_mark() const;
@@ -64,6 +65,13 @@ private:
     waiters _drained; ///< publishers paused on this subscriber's queue
     std::vector<std::weak_ptr<session>> _pressing; ///< subscribers this publisher filled past the mark
     bool _backpressure = false;
+    bool _retained_aware = false;
+    /// A publisher's wait on this subscriber ran out: publishers are not
+    /// paused for it again until its queue drains below the resume mark (its
+    /// own policy applies meanwhile), so a stalled subscriber cannot hold a
+    /// publisher to one read per backpressure_wait_max.
+    bool _pressure_given_up = false;
+    std::weak_ptr<session> _paused_on; ///< the subscriber this publisher waits for, now
     bool _writer_running = false;
     bool _hello_seen = false;
     bool _closing = false;

@@ -107,9 +107,9 @@ frame decode(std::span<const std::byte> body) {
         h.queue_messages = r.integer<std::uint32_t>("queue_messages");
         h.queue_bytes = r.integer<std::uint32_t>("queue_bytes");
         if (!r.at_end()) { // flags came later: a hello without them is still good
-            auto flags = r.integer<std::uint8_t>("flags");
-            if (flags & ~hello::backpressure_flag) throw protocol_error(fmt::format("unknown hello flags {:#x}", flags));
+            auto flags = r.integer<std::uint8_t>("flags"); // unknown bits: flags of later versions
             h.backpressure = flags & hello::backpressure_flag;
+            h.retained_aware = flags & hello::retained_flag;
         }
         r.end("hello");
         return h;
@@ -200,7 +200,9 @@ void encode(std::vector<std::byte>& out, const frame& f) {
                     put(out, static_cast<std::uint8_t>(v.policy));
                     put(out, v.queue_messages);
                     put(out, v.queue_bytes);
-                    if (v.backpressure) put(out, hello::backpressure_flag);
+                    std::uint8_t flags = (v.backpressure ? hello::backpressure_flag : 0) |
+                                         (v.retained_aware ? hello::retained_flag : 0);
+                    if (flags) put(out, flags);
                 });
             else if constexpr (std::is_same_v<T, publish>)
                 framed(out, v.retain ? op::publish_retained : op::publish, [&] {

@@ -9,7 +9,7 @@ void register_metrics(metrics_registry& m, server& s) {
     auto counter = [&](const char* name, const char* help, std::uint64_t connection_counters::*f) {
         m.observe_counter(name, help, {}, [&s, f] { return s.counters().*f; });
     };
-    counter("coronet_rpc_calls_answered", "Calls received and answered (Return sent or owed).",
+    counter("coronet_rpc_calls_answered", "Calls received: answered with a Return, or one-way (coronet's extension).",
             &connection_counters::calls_in);
     counter("coronet_rpc_calls_failed", "Questions answered with an exception.", &connection_counters::failed_in);
     counter("coronet_rpc_calls_cancelled", "Calls the caller cancelled (Finish before Return).",

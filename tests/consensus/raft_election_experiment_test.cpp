@@ -78,4 +78,6 @@ TEST_CASE("the election experiment is deterministic for a seed and rejects impos
     CHECK_THROWS_AS(raft::run_election_experiment(bad([](auto& e) { e.latency_max_ms = 1; })), std::invalid_argument);
     CHECK_THROWS_AS(raft::run_election_experiment(bad([](auto& e) { e.heartbeat_ms = 200; })), std::invalid_argument);
     CHECK_THROWS_AS(raft::run_election_experiment(bad([](auto& e) { e.trials = 0; })), std::invalid_argument);
+    // Messages slower than a leader's heartbeats can keep followers waiting: no leader would hold.
+    CHECK_THROWS_AS(raft::run_election_experiment(bad([](auto& e) { e.timeout_min_ms = 10; })), std::invalid_argument);
 }

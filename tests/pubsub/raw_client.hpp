@@ -40,7 +40,13 @@ public:
         std::uint64_t seq = 0;
         pubsub::wire::error_code code{};
         std::string text; // error text, or payload
+        bool retained = false; // a msg sent as retained_msg (op 19)
     };
+    /// Ends the connection both ways: a thread blocked writing it returns.
+    void shutdown() {
+        boost::system::error_code ec;
+        _socket.shutdown(boost::asio::socket_base::shutdown_both, ec);
+    }
     std::optional<received> next() {
         for (;;) {
             if (auto f = _frames.next()) return copy(*f);
@@ -66,6 +72,7 @@ private:
             r.op = pubsub::wire::op::msg;
             r.sid = m->sid;
             r.seq = m->seq;
+            r.retained = m->retained;
             r.text = std::string(pubsub::wire::as_text(m->payload));
         } else if (auto* e = std::get_if<pubsub::wire::error>(&f)) {
             r.op = pubsub::wire::op::error;

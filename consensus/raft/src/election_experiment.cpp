@@ -116,6 +116,10 @@ void election_experiment_options::validate() const {
     if (!(latency_min_ms >= 0 && latency_max_ms >= latency_min_ms && latency_max_ms <= 10'000))
         fail("latency must be 0 <= min <= max <= 10000 ms");
     if (trials == 0 || trials > 1'000'000) fail("trials must be 1..1000000");
+    // A leader holds only if its heartbeats arrive before followers time out.
+    auto beat = heartbeat_ms > 0 ? heartbeat_ms : timeout_min_ms / 2;
+    if (latency_max_ms >= timeout_min_ms - beat)
+        fail("the highest latency must be below the minimum timeout less the heartbeat interval, or no leader holds");
     if (!(give_up_ms > 0 && give_up_ms <= 3'600'000)) fail("give_up_ms must be 0..3600000");
 }
 

@@ -114,9 +114,9 @@ public:
     /// Publishes and has the broker keep the message as the topic's retained
     /// one: every later subscription that matches the topic gets it first
     /// (message::retained). An empty payload forgets the topic's retained
-    /// message (and is not delivered). broker_error(limit) comes back
-    /// asynchronously, like other refusals, when the broker's retained
-    /// bounds are full.
+    /// message (and is not delivered). Returns once the broker has it (a
+    /// round trip); throws broker_error(limit) if the broker's retained bounds
+    /// are full.
     asio::awaitable<void> publish_retained(std::string_view topic, std::span<const std::byte> payload);
     asio::awaitable<void> publish_retained(std::string_view topic, std::string_view text) {
         return publish_retained(topic, wire::as_bytes(text));

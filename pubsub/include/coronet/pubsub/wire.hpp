@@ -10,7 +10,9 @@
 //   client -> broker
 //     hello   (1): u8 policy, u32 queue_messages, u32 queue_bytes [, u8 flags]
 //                  flags bit 0: backpressure (pause my reads while a
-//                  subscriber my messages go to is more than half full)
+//                  subscriber my messages go to is more than half full);
+//                  bit 1: I read retained_msg; other bits are ignored (later
+//                  flags), and brokers older than the flags byte refuse it
 //     publish (2): string topic, string reply_to, payload (the rest)
 //     publish_retained (10): as publish; the broker also keeps it as the
 //                  topic's retained message (an empty payload clears it)
@@ -93,7 +95,11 @@ struct hello {
     std::uint32_t queue_bytes = 0;    ///< 0: the broker's default
     /// Slow me down instead of dropping: see broker_options::backpressure_*.
     bool backpressure = false;
+    /// This client reads retained_msg (op 19); without it a retained message
+    /// arrives as a plain msg, which clients older than op 19 understand.
+    bool retained_aware = false;
     static constexpr std::uint8_t backpressure_flag = 1;
+    static constexpr std::uint8_t retained_flag = 2;
 };
 struct publish {
     std::string_view topic;

@@ -296,7 +296,7 @@ private:
     std::uint32_t _election_elapsed = 0;
     /// Leader only: ticks since the last heartbeat broadcast.
     std::uint32_t _heartbeat_elapsed = 0;
-    /// In [election_ticks, 2 * election_ticks), drawn on every reset.
+    /// In [election_ticks, election_ticks + jitter) (jitter: election_jitter_ticks, or election_ticks if 0), drawn on every reset.
     std::uint32_t _election_timeout_ticks = 0;
     /// State of the splitmix64 generator behind the draws.
     std::uint64_t _rng_state = 0;
