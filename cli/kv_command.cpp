@@ -10,6 +10,7 @@
 #include <coronet/runtime.hpp>
 #include <coronet/until_cancelled.hpp>
 
+#include <boost/json.hpp>
 #include <fmt/core.h>
 
 #include <iostream>
@@ -36,6 +37,7 @@ struct serve_flags {
     unsigned timeout_ms = 5'000;
     bool fault_injection = false;
     bool lease_reads = false;
+    bool join = false;
 };
 
 struct client_flags {
@@ -46,6 +48,10 @@ struct client_flags {
     std::string prefix;
     std::size_t limit = 100;
     unsigned timeout_ms = 10'000;
+    std::uint64_t member = 0;
+    std::string raft_url;
+    std::string http;
+    bool learner = false;
 };
 
 raft::replication_mode replication_of(const std::string& s) {
@@ -68,6 +74,7 @@ int serve(const serve_flags& f, const global_options& g) {
     o.api.timeout = std::chrono::milliseconds(f.timeout_ms);
     o.fault_injection = f.fault_injection;
     o.node.raft.lease_reads = f.lease_reads;
+    o.join = f.join;
     runtime_options ro;
     ro.log = make_logger("kv", parse_log_level(g.log_level));
     runtime rt(ro);
@@ -117,6 +124,8 @@ void add_serve(CLI::App& kvc, const global_options& g, std::function<int()>& run
                 "serve reads on the leader's lease instead of a heartbeat round (assumes bounded clock drift)");
     s->add_flag("--fault-injection", f->fault_injection,
                 "serve /v1/faults/partition so a test can cut this node off from peers (tests only)");
+    s->add_flag("--join", f->join,
+                "join a running cluster: start as no member, and wait for `kv member add` on its leader");
     s->callback([&run, &g, f] { run = [&g, f] { return serve(*f, g); }; });
 }
 
@@ -163,6 +172,36 @@ void add_client(CLI::App& kvc, std::function<int()>& run) {
     auto* status = kvc.add_subcommand("status", "a node's view of the cluster: role, term, leader, indexes");
     url(status);
     status->callback([&run, f] { run = [f] { return call(*f, verb::get, "/v1/status"); }; });
+
+    auto* member = kvc.add_subcommand("member", "list, add, promote or remove members of a running cluster");
+    member->require_subcommand(1);
+    auto* mlist = member->add_subcommand("list", "voters and learners, with their addresses");
+    url(mlist);
+    mlist->callback([&run, f] { run = [f] { return call(*f, verb::get, "/v1/members"); }; });
+    auto* madd = member->add_subcommand("add", "add a node started with `kv serve --join` (its addresses go in the log)");
+    madd->add_option("id", f->member, "the new node's --id")->required()->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
+    madd->add_option("raft_url", f->raft_url, "where its Raft transport listens, e.g. tcp://127.0.0.1:7104")->required();
+    madd->add_option("http", f->http, "where its HTTP API listens, e.g. 127.0.0.1:8104")->required();
+    madd->add_flag("--learner", f->learner, "add it as a learner (it catches up without voting; promote it next)");
+    url(madd);
+    madd->callback([&run, f] {
+        run = [f] {
+            boost::json::object body{{"id", f->member}, {"raft", f->raft_url}, {"http", f->http}, {"learner", f->learner}};
+            return call(*f, verb::post, "/v1/members", boost::json::serialize(body));
+        };
+    });
+    auto* mpromote = member->add_subcommand("promote", "make a caught-up learner a voter");
+    mpromote->add_option("id", f->member)->required();
+    url(mpromote);
+    mpromote->callback([&run, f] {
+        run = [f] { return call(*f, verb::post, "/v1/members/" + std::to_string(f->member) + "/promote"); };
+    });
+    auto* mremove = member->add_subcommand("remove", "remove a member (then its addresses)");
+    mremove->add_option("id", f->member)->required();
+    url(mremove);
+    mremove->callback([&run, f] {
+        run = [f] { return call(*f, verb::delete_, "/v1/members/" + std::to_string(f->member)); };
+    });
 }
 
 } // namespace

@@ -4,7 +4,7 @@
 set -euo pipefail
 coronet=$1
 subcommands=("" demo "echo serve" "echo ping" "broker serve" "broker pub" "broker sub" "broker gateway"
-  "kv serve" "kv cluster" "kv get" "kv put" "kv del" "kv list" "kv status" "kv workload" "kv check"
+  "kv serve" "kv cluster" "kv get" "kv put" "kv del" "kv list" "kv status" "kv workload" "kv check" "kv member list" "kv member add" "kv member promote" "kv member remove"
   "dht serve" "dht ring" "dht get" "dht put" "dht del" "dht lookup" "dht status"
   "bench transports" "bench report" "sim broadcast" "sim raft")
 if "$coronet" bench --help | grep -qE "^  kv, raft "; then

@@ -1,6 +1,8 @@
 // The KV store's HTTP API on a three-node Raft cluster over tcp loopback: the
 // servers run on their own thread, the test talks to them with the blocking
 // HTTP client, as curl or a script would.
+#include "consensus/kv_http_cluster.hpp"
+
 #include <coronet/consensus/kv/server.hpp>
 #include <coronet/transports/http_client.hpp>
 #include <coronet/transports/url.hpp>
@@ -22,65 +24,9 @@ using namespace std::chrono_literals;
 namespace kv = coronet::consensus::kv;
 namespace json = boost::json;
 using boost::beast::http::verb;
+using coronet::test::http_test_cluster;
 
 namespace {
-
-/// Three kv::server on one io_context thread, in memory, on ports the kernel picks.
-struct http_test_cluster {
-    explicit http_test_cluster(std::chrono::milliseconds timeout = 5s) {
-        kv::server_options o;
-        for (consensus::node_id id = 1; id <= 3; ++id) o.members[id] = {"tcp://127.0.0.1:0", "127.0.0.1:0"};
-        o.api.timeout = timeout;
-        for (consensus::node_id id = 1; id <= 3; ++id) {
-            o.id = id;
-            o.node.raft.seed = 11 * id;
-            servers.push_back(std::make_unique<kv::server>(io.get_executor(), o, make_logger("kv-test")));
-            servers.back()->start();
-        }
-        for (auto& s : servers)
-            for (consensus::node_id id = 1; id <= 3; ++id)
-                s->set_member(id, {servers[id - 1]->raft_url(), servers[id - 1]->http_url().substr(7)});
-        thread = std::thread([this] { io.run(); });
-    }
-    ~http_test_cluster() {
-        for (std::size_t i = 0; i < servers.size(); ++i) stop(i + 1);
-        guard.reset();
-        thread.join();
-    }
-    void stop(consensus::node_id id) {
-        auto& s = servers[id - 1];
-        if (stopped.contains(id)) return;
-        stopped.insert(id);
-        auto done = asio::co_spawn(io, s->stop(), asio::use_future);
-        done.get();
-    }
-    std::string url(consensus::node_id id) const { return servers[id - 1]->http_url(); }
-
-    /// The node every running node names as leader, once they agree (0 if not within 10 s).
-    consensus::node_id leader() {
-        auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (std::chrono::steady_clock::now() < deadline) {
-            consensus::node_id agreed = 0;
-            bool all = true;
-            for (consensus::node_id id = 1; id <= 3 && all; ++id) {
-                if (stopped.contains(id)) continue;
-                http::blocking_client c(url(id));
-                auto l = json::parse(c.request(verb::get, "/v1/status").body).at("leader").to_number<std::uint64_t>();
-                all = l != 0 && (agreed == 0 || agreed == l);
-                agreed = l;
-            }
-            if (all && agreed) return agreed;
-            std::this_thread::sleep_for(20ms);
-        }
-        return 0;
-    }
-
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    std::vector<std::unique_ptr<kv::server>> servers;
-    std::set<consensus::node_id> stopped;
-    std::thread thread;
-};
 
 json::value http_body(const http::reply& r) { return json::parse(r.body); }
 

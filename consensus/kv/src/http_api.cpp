@@ -1,9 +1,11 @@
 #include <coronet/consensus/kv/http_api.hpp>
 
 #include <coronet/consensus/error.hpp>
+#include <coronet/consensus/kv/member_book.hpp>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace coronet::consensus::kv {
@@ -55,10 +57,14 @@ asio::awaitable<http::response> http_api::handle(const http::request& req) {
         if (path.starts_with("/v1/kv/")) {
             auto key = http::url_decode(path.substr(kv_prefix.size() + 1));
             if (!key) co_return http::json_error(hs::bad_request, "malformed %-escape in the key");
+            if (key->starts_with(reserved_prefix))
+                co_return http::json_error(hs::bad_request, "keys starting with %00coronet/ are the cluster's own");
             co_return co_await item(req, *key, query);
         }
+        if (path == "/v1/members" || path.starts_with("/v1/members/"))
+            co_return co_await members(req, path.substr(std::string_view("/v1/members").size()));
         co_return http::json_error(hs::not_found,
-                                   "no such resource (try /v1/kv/KEY, /v1/kv?prefix=P, /v1/status)");
+                                   "no such resource (try /v1/kv/KEY, /v1/kv?prefix=P, /v1/status, /v1/members)");
     } catch (const consensus::error& e) {
         co_return refusal(e, req);
     } catch (const std::invalid_argument& e) {
@@ -133,8 +139,105 @@ asio::awaitable<http::response> http_api::list(std::string_view query) {
                                    "limit is 1.." + std::to_string(_options.list_limit_max));
     auto items = co_await _service.list(prefix, limit);
     json::array out;
-    for (const auto& [k, it] : items) out.push_back(item_json(k, it));
+    for (const auto& [k, it] : items)
+        if (!k.starts_with(reserved_prefix)) out.push_back(item_json(k, it));
     co_return json_reply(hs::ok, json::object{{"items", std::move(out)}});
+}
+
+asio::awaitable<http::response> http_api::members(const http::request& req, std::string_view rest) {
+    if (rest.empty() || rest == "/") {
+        if (req.method() == http::verb::get) co_return co_await member_list();
+        if (req.method() != http::verb::post)
+            co_return http::json_error(hs::method_not_allowed, "use GET or POST on /v1/members");
+        json::value body;
+        boost::system::error_code ec;
+        body = json::parse(req.body(), ec);
+        if (ec || !body.is_object())
+            co_return http::json_error(hs::bad_request, R"(the body is {"id":N,"raft":"tcp://host:port","http":"host:port","learner":true})");
+        const auto& o = body.as_object();
+        auto text = [&](const char* k) -> std::string {
+            auto* v = o.if_contains(k);
+            if (!v || !v->is_string()) throw std::invalid_argument(std::string("\"") + k + "\" is missing or not a string");
+            return std::string(v->as_string());
+        };
+        auto* id_value = o.if_contains("id");
+        node_id id = 0;
+        if (id_value && id_value->is_uint64()) id = id_value->as_uint64();
+        else if (id_value && id_value->is_int64() && id_value->as_int64() > 0) id = node_id(id_value->as_int64());
+        if (id == 0) co_return http::json_error(hs::bad_request, "\"id\" is missing or not a number above 0");
+        auto who = parse_member_address(id, text("raft"), text("http"));
+        bool learner = false;
+        if (auto* l = o.if_contains("learner"); l && l->is_bool()) learner = l->as_bool();
+        auto now = _module.status();
+        auto is = [id](const std::vector<node_id>& v) { return std::find(v.begin(), v.end(), id) != v.end(); };
+        // Refused before anything is written: the address book must not
+        // point a member's id somewhere else.
+        if (is(now.voters) || is(now.learners))
+            co_return http::json_error(hs::conflict, "node " + std::to_string(id) +
+                                                         " is a member already (DELETE /v1/members/ID first)");
+        if (now.voters.empty()) co_return http::json_error(hs::service_unavailable, "this node knows no membership yet");
+        // Addresses first, so that every node can reach the new member by the
+        // time the change that makes it one commits (and any later leader too).
+        auto key = member_key(id);
+        auto value = who.first + "\n" + who.second;
+        auto stored = co_await _service.put(key, value);
+        if (stored.code != kv::status::ok) co_return http::json_error(hs::internal_server_error, stored.detail);
+        membership_change change{learner ? membership_change::kind::add_learner : membership_change::kind::add_voter,
+                                 id, who.first};
+        co_await _module.change_membership(change, _options.timeout);
+        co_return co_await member_list();
+    }
+    // /ID or /ID/promote
+    auto tail = rest.substr(1);
+    auto slash = tail.find('/');
+    auto digits = tail.substr(0, slash);
+    node_id id = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || id == 0)
+        co_return http::json_error(hs::bad_request, "a member id is a number above 0");
+    auto action = slash == std::string_view::npos ? std::string_view{} : tail.substr(slash + 1);
+    if (action == "promote" && req.method() == http::verb::post) {
+        membership_change change{membership_change::kind::promote, id, {}};
+        co_await _module.change_membership(change, _options.timeout);
+        co_return co_await member_list();
+    }
+    if (action.empty() && req.method() == http::verb::delete_) {
+        membership_change change{membership_change::kind::remove, id, {}};
+        co_await _module.change_membership(change, _options.timeout);
+        auto key = member_key(id);
+        co_await _service.del(key);
+        co_return co_await member_list();
+    }
+    co_return http::json_error(hs::method_not_allowed, "use POST /v1/members/ID/promote or DELETE /v1/members/ID");
+}
+
+asio::awaitable<http::response> http_api::member_list() {
+    auto prefix = std::string(member_key_prefix());
+    auto addresses = co_await _service.list(prefix, 10'000); // after a read barrier: current
+    std::map<node_id, json::object> known;
+    for (const auto& [key, it] : addresses) {
+        auto [id, raft, http] = parse_member_entry(key, it.value);
+        if (id) known[id] = json::object{{"id", id}, {"raft", raft}, {"http", http}};
+    }
+    auto s = _module.status();
+    auto describe = [&](const std::vector<node_id>& ids) {
+        json::array out;
+        for (auto id : ids) {
+            auto it = known.find(id);
+            if (it != known.end()) {
+                out.push_back(it->second);
+                continue;
+            }
+            // A founding member: its addresses came from flags, not the log.
+            json::object m{{"id", id}};
+            if (auto u = _options.http_urls.find(id); u != _options.http_urls.end()) m["http_url"] = u->second;
+            out.push_back(std::move(m));
+        }
+        return out;
+    };
+    co_return json_reply(hs::ok, json::object{{"leader", s.leader},
+                                              {"voters", describe(s.voters)},
+                                              {"learners", describe(s.learners)}});
 }
 
 http::response http_api::status() const {

@@ -1,5 +1,6 @@
 #include <coronet/consensus/kv/server.hpp>
 
+#include <coronet/consensus/kv/member_book.hpp>
 #include <coronet/consensus/raft/disk_stable_store.hpp>
 
 #include <coronet/transports/url.hpp>
@@ -56,11 +57,9 @@ std::pair<node_id, member> parse_member(std::string_view spec) {
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
     if (ec != std::errc{} || end != digits.data() + digits.size() || id == 0)
         throw std::invalid_argument("a member id is a number above 0, not '" + std::string(digits) + "'");
-    member m{std::string(spec.substr(first + 1, second - first - 1)), std::string(spec.substr(second + 1))};
-    if (m.raft_url.find("://") == std::string::npos)
-        throw std::invalid_argument("'" + m.raft_url + "' is not a transport URL (tcp://host:port, uring://…)");
-    tcp_endpoint(m.http); // validates
-    return {id, m};
+    auto [raft_url, http] = parse_member_address(id, std::string(spec.substr(first + 1, second - first - 1)),
+                                                 std::string(spec.substr(second + 1)));
+    return {id, member{std::move(raft_url), std::move(http)}};
 }
 
 std::unique_ptr<raft::stable_store> server::open_storage(const server_options& o, const logger_ptr& log) {
@@ -74,7 +73,9 @@ std::unique_ptr<raft::stable_store> server::open_storage(const server_options& o
 raft::node_options server::node_options_for(const server_options& o) {
     auto n = o.node;
     n.raft.id = o.id;
-    if (n.raft.voters.empty() && n.raft.learners.empty())
+    // A joining node starts knowing nobody as a voter: it follows whoever
+    // leads, and the leader's log tells it the membership once it is added.
+    if (n.raft.voters.empty() && n.raft.learners.empty() && !o.join)
         for (const auto& [id, m] : o.members) n.raft.voters.push_back(id);
     // Every process draws its own election timeouts, so restarted nodes do
     // not tie again with the same draws.
@@ -92,6 +93,25 @@ server::server(asio::any_io_executor ex, server_options o, logger_ptr log)
       _http(ex, tcp_endpoint(self(_options).http),
             [this](const http::request& r) { return route(r); }, http_options(_options, _metrics), _log) {
     register_metrics();
+    // Member addresses the log carries: those restored already, then each as
+    // it applies. Nothing applies before this: the executor has not run yet.
+    _store.watch_reserved([this](std::string_view key, const item* now) { learn_member(key, now); });
+    for (const auto& [key, it] : _store.list(member_key_prefix(), 100'000)) learn_member(key, &it);
+}
+
+void server::learn_member(std::string_view key, const item* now) {
+    // A deletion has no value: the id is in the key alone.
+    auto [id, raft_url, http] = parse_member_entry(key, now ? std::string_view(now->value) : std::string_view("\n"));
+    if (id == 0 || id == _options.id) return;
+    if (now) {
+        set_member(id, {raft_url, http});
+        _log->info("kv node {}: member {} is at {} (HTTP {})", _options.id, id, raft_url, http);
+    } else {
+        _options.members.erase(id);
+        _transport.remove_peer(id);
+        _api.forget_http_url(id);
+        _log->info("kv node {}: forgot member {}'s addresses", _options.id, id);
+    }
 }
 
 server::~server() = default;

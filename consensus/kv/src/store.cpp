@@ -24,6 +24,10 @@ std::string store::apply(std::uint64_t index, std::string_view bytes) {
     }
     auto out = encode(execute(index, c));
     if (c.id.client != 0) remember(c.id.client, c.id.seq, index, out);
+    if (_on_reserved && c.key.starts_with(reserved_prefix)) {
+        auto it = _items.find(c.key);
+        _on_reserved(c.key, it == _items.end() ? nullptr : &it->second);
+    }
     return out;
 }
 
@@ -133,6 +137,9 @@ void store::restore(std::string_view data) {
     _sessions = std::move(sessions);
     _by_last_use = std::move(by_last_use);
     _applied = applied;
+    if (_on_reserved)
+        for (auto it = _items.lower_bound(reserved_prefix); it != _items.end() && it->first.starts_with(reserved_prefix); ++it)
+            _on_reserved(it->first, &it->second);
 }
 
 } // namespace coronet::consensus::kv

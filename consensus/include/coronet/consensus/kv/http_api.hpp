@@ -11,6 +11,12 @@
 //   DELETE /v1/kv/KEY               200 {"key","deleted":true} | 404 (same client/seq)
 //   GET    /v1/kv?prefix=P&limit=N  200 {"items":[{"key","value","version"}…]} in key order
 //   GET    /v1/status               this node's view: id, role, term, leader, commit, …
+//   GET    /v1/members              voters and learners with their addresses
+//   POST   /v1/members  body={"id":4,"raft":"tcp://…","http":"host:port","learner":true}
+//                                   records the new member's addresses in the log (every
+//                                   node learns them), then adds it: 200 {"voters","learners"}
+//   POST   /v1/members/ID/promote   a caught-up learner becomes a voter
+//   DELETE /v1/members/ID           removes a member, then its addresses
 //
 // KEY is the rest of the path, percent-decoded. Reads are linearizable on any
 // node (a read barrier first). A write sent to a follower is answered with
@@ -49,11 +55,14 @@ public:
     asio::awaitable<http::response> handle(const http::request& req);
     /// Where node `id` serves this API (http://host:port).
     void set_http_url(node_id id, std::string url) { _options.http_urls[id] = std::move(url); }
+    void forget_http_url(node_id id) { _options.http_urls.erase(id); }
 
 private:
     asio::awaitable<http::response> item(const http::request& req, const std::string& key, std::string_view query);
     asio::awaitable<http::response> list(std::string_view query);
     http::response status() const;
+    asio::awaitable<http::response> members(const http::request& req, std::string_view rest);
+    asio::awaitable<http::response> member_list();
     /// Maps a consensus error to its HTTP answer (redirect, 503, 504).
     http::response refusal(const consensus::error& e, const http::request& req) const;
 

@@ -43,6 +43,10 @@ struct server_options {
     /// node off from chosen peers (PUT "2,3"; DELETE heals; GET lists).
     /// Off by default: anyone who can reach the API could partition the node.
     bool fault_injection = false;
+    /// A node joining a running cluster: it starts with no voters and waits
+    /// to be added (POST /v1/members on the leader). `members` still names
+    /// the others, so it can redirect writers and, once added, reach them.
+    bool join = false;
 };
 
 /// Parses "ID=RAFT_URL=HOST:PORT" (the --peer flag); throws
@@ -82,6 +86,8 @@ private:
     static std::unique_ptr<raft::stable_store> open_storage(const server_options& o, const logger_ptr& log);
     static raft::node_options node_options_for(const server_options& o);
     void register_metrics(); // server_metrics.cpp
+    /// A member's addresses arrived in the log (or were deleted: `now` null).
+    void learn_member(std::string_view key, const item* now);
 
     metrics_registry _metrics; // first: the HTTP server that reads it, and the parts it reads, go before it
     server_options _options;

@@ -8,6 +8,7 @@
 #include <coronet/consensus/state_machine.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct item {
     std::uint64_t version = 0; ///< the log index of the write that set it; never reused
     friend bool operator==(const item&, const item&) = default;
 };
+
+/// Keys under this prefix belong to the cluster itself (member addresses,
+/// written by POST /v1/members): the HTTP API refuses them and lists skip them.
+inline constexpr std::string_view reserved_prefix{"\0coronet/", 9};
 
 struct store_options {
     kv::limits limits;
@@ -49,6 +54,12 @@ public:
     std::uint64_t applied() const { return _applied; }
     const store_options& options() const { return _options; }
 
+    /// Called after each write to a key under reserved_prefix applies (the
+    /// item, or null once deleted), and for every such key after restore():
+    /// how every replica learns the member addresses the log carries.
+    using reserved_watcher = std::function<void(std::string_view key, const item* now)>;
+    void watch_reserved(reserved_watcher w) { _on_reserved = std::move(w); }
+
 private:
     result execute(std::uint64_t index, const command& c);
 
@@ -64,6 +75,7 @@ private:
     std::unordered_map<std::uint64_t, session> _sessions;
     std::map<std::uint64_t, std::uint64_t> _by_last_use; ///< last_index -> client: evict from the front
     std::uint64_t _applied = 0;
+    reserved_watcher _on_reserved;
 };
 
 } // namespace coronet::consensus::kv
