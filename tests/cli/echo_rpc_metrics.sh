@@ -20,9 +20,6 @@ grep -qx "coronet_rpc_connections_accepted_total 1" <<<"$page" || { echo "$page"
 # A raw-bytes client is a protocol error for that connection only.
 "$coronet" echo ping --url "$url" --count 1 --size 8 >/dev/null 2>&1 && { echo "raw ping got an echo from an RPC server"; exit 1; }
 "$coronet" echo ping --rpc --url "$url" --count 5 | grep -q "^5 calls"
-kill -INT $pid
-status=0
-wait $pid || status=$?
+stop_by_sigint "the echo server"
 cat "$log"
-[ "$status" -eq 0 ] || { echo "server exited with $status after SIGINT"; exit 1; }
 grep -q "stopped after 3 connection(s), 305 call(s)" "$log"

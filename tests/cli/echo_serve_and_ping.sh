@@ -11,9 +11,6 @@ url=$(wait_for_url "$log" "$scheme://127\.0\.0\.1:[0-9]*")
 out=$("$coronet" echo ping --url "$url" --count 200 --size 100)
 echo "$out"
 grep -q "^200 round trips of 100 B to $url" <<<"$out"
-kill -INT $pid
-status=0
-wait $pid || status=$?
+stop_by_sigint "the echo server"
 cat "$log"
-[ "$status" -eq 0 ] || { echo "server exited with $status after SIGINT"; exit 1; }
 grep -q "stopped after 1 connection" "$log"

@@ -14,12 +14,7 @@ start_server "$log" "$coronet" --log-level warn kv cluster --nodes 3 --fresh --n
   --data-dir "$dir/kv" --raft-port "$base" --http-port $((base + 5))
 joiner=""
 trap 'kill -9 $pid $joiner 2>/dev/null || true; pkill -9 -f -- "--data-dir $dir/" || true; rm -rf "$log" "$dir"' EXIT
-for _ in $(seq 1 300); do
-  grep -q "leader is node" "$log" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "kv cluster exited early"; exit 1; }
-  sleep 0.1
-done
-grep -q "leader is node" "$log" || { cat "$log"; echo "no leader within 30 s"; exit 1; }
+wait_for_line "$log" "leader is node" 30 "kv cluster"
 leader=$(grep -o "leader is node [0-9]" "$log" | grep -o "[0-9]$")
 follower=$((leader % 3 + 1))
 url() { echo "http://127.0.0.1:$((base + 5 + $1 - 1))"; }

@@ -50,3 +50,17 @@ check_gone() {
     fi
   done
 }
+
+# wait_for_line LOG REGEX SECONDS WHAT: waits (bounded) until LOG has a line
+# matching REGEX; fails with the log if $pid exits first or time runs out.
+wait_for_line() {
+  local log=$1 regex=$2 seconds=$3 what=$4
+  for _ in $(seq 1 $((seconds * 10))); do
+    grep -q "$regex" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "$what exited early" >&2; return 1; }
+    sleep 0.1
+  done
+  cat "$log"
+  echo "$what: nothing matching '$regex' within $seconds s" >&2
+  return 1
+}
