@@ -74,8 +74,8 @@ struct http_test_cluster {
         return o.id;
     }
 
-    /// The node every running node among the first `nodes` names as leader,
-    /// once they agree (0 if not within 10 s).
+    /// The running node every running node among the first `nodes` names as
+    /// leader, once they agree (0 if not within 10 s).
     consensus::node_id leader(consensus::node_id nodes = 3) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
@@ -85,7 +85,7 @@ struct http_test_cluster {
                 if (stopped.contains(id)) continue;
                 http::blocking_client c(url(id));
                 auto l = boost::json::parse(c.request(boost::beast::http::verb::get, "/v1/status").body).at("leader").to_number<std::uint64_t>();
-                all = l != 0 && (agreed == 0 || agreed == l);
+                all = l != 0 && !stopped.contains(l) && (agreed == 0 || agreed == l);
                 agreed = l;
             }
             if (all && agreed) return agreed;
