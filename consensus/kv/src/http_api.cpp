@@ -230,7 +230,9 @@ asio::awaitable<http::response> http_api::member_list() {
             }
             // A founding member: its addresses came from flags, not the log.
             json::object m{{"id", id}};
-            if (auto u = _options.http_urls.find(id); u != _options.http_urls.end()) m["http_url"] = u->second;
+            if (auto r = _options.raft_urls.find(id); r != _options.raft_urls.end()) m["raft"] = r->second;
+            if (auto u = _options.http_urls.find(id); u != _options.http_urls.end())
+                m["http"] = std::string_view(u->second).substr(u->second.starts_with("http://") ? 7 : 0);
             out.push_back(std::move(m));
         }
         return out;
@@ -247,7 +249,7 @@ http::response http_api::status() const {
     for (auto v : s.learners) learners.push_back(v);
     json::object o{{"id", s.id},           {"role", s.role},        {"term", s.term},
                    {"leader", s.leader},   {"commit", s.commit},    {"applied", s.applied},
-                   {"voters", voters},     {"learners", learners},  {"keys", _store.size()}};
+                   {"voters", voters},     {"learners", learners},  {"keys", _store.user_keys()}};
     if (auto it = _options.http_urls.find(s.leader); s.leader && it != _options.http_urls.end())
         o["leader_url"] = it->second;
     return json_reply(hs::ok, o);

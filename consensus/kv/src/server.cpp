@@ -28,7 +28,10 @@ std::map<node_id, std::string> raft_peers(const server_options& o) {
 
 http_api_options api_options(const server_options& o) {
     auto a = o.api;
-    for (const auto& [id, m] : o.members) a.http_urls.emplace(id, http_url_of(m.http));
+    for (const auto& [id, m] : o.members) {
+        a.http_urls.emplace(id, http_url_of(m.http));
+        a.raft_urls.emplace(id, m.raft_url);
+    }
     return a;
 }
 
@@ -109,7 +112,7 @@ void server::learn_member(std::string_view key, const item* now) {
     } else {
         _options.members.erase(id);
         _transport.remove_peer(id);
-        _api.forget_http_url(id);
+        _api.forget_urls(id);
         _log->info("kv node {}: forgot member {}'s addresses", _options.id, id);
     }
 }
@@ -167,7 +170,7 @@ void server::set_member(node_id id, const member& m) {
     if (id == _options.id) return;
     _options.members[id] = m;
     _transport.add_peer(id, m.raft_url);
-    _api.set_http_url(id, http_url_of(m.http));
+    _api.set_urls(id, http_url_of(m.http), m.raft_url);
 }
 
 } // namespace coronet::consensus::kv

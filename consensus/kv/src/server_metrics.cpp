@@ -62,7 +62,7 @@ void server::register_metrics() {
                       t.connect_failures);
 
     m.observe_gauge("coronet_kv_keys", "Keys in this node's copy of the store.", {},
-                    [this] { return gauge_of(_store.size()); });
+                    [this] { return gauge_of(_store.user_keys()); });
     m.observe_gauge("coronet_kv_client_sessions", "Client sessions remembered for exactly-once retries.", {},
                     [this] { return gauge_of(_store.sessions()); });
 

@@ -65,6 +65,13 @@ void store::remember(std::uint64_t client, std::uint64_t seq, std::uint64_t inde
     }
 }
 
+std::size_t store::user_keys() const {
+    std::size_t reserved = 0; // a handful: one per member added through the API
+    for (auto it = _items.lower_bound(reserved_prefix); it != _items.end() && it->first.starts_with(reserved_prefix); ++it)
+        ++reserved;
+    return _items.size() - reserved;
+}
+
 std::optional<item> store::get(std::string_view key) const {
     auto it = _items.find(key);
     if (it == _items.end()) return std::nullopt;

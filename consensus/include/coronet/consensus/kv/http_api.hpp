@@ -40,6 +40,10 @@ struct http_api_options {
     /// Where each node serves this API ("http://127.0.0.1:8101"), so that a
     /// follower can send writers to the leader.
     std::map<node_id, std::string> http_urls;
+    /// Where each node's Raft transport listens, as this node was told
+    /// (--peer): GET /v1/members shows it for members the log has no
+    /// address entry for (the founding ones).
+    std::map<node_id, std::string> raft_urls;
     /// How long one request may wait for the cluster.
     std::chrono::milliseconds timeout{5'000};
     std::size_t list_limit_max = 10'000;
@@ -54,8 +58,14 @@ public:
 
     asio::awaitable<http::response> handle(const http::request& req);
     /// Where node `id` serves this API (http://host:port).
-    void set_http_url(node_id id, std::string url) { _options.http_urls[id] = std::move(url); }
-    void forget_http_url(node_id id) { _options.http_urls.erase(id); }
+    void set_urls(node_id id, std::string http_url, std::string raft_url) {
+        _options.http_urls[id] = std::move(http_url);
+        _options.raft_urls[id] = std::move(raft_url);
+    }
+    void forget_urls(node_id id) {
+        _options.http_urls.erase(id);
+        _options.raft_urls.erase(id);
+    }
 
 private:
     asio::awaitable<http::response> item(const http::request& req, const std::string& key, std::string_view query);

@@ -48,7 +48,10 @@ public:
     std::optional<item> get(std::string_view key) const;
     /// Keys starting with `prefix`, in order, at most `limit` of them.
     std::vector<std::pair<std::string, item>> list(std::string_view prefix, std::size_t limit) const;
+    /// Every key, the cluster's own (reserved_prefix) included.
     std::size_t size() const { return _items.size(); }
+    /// The application's keys: size() less the reserved ones.
+    std::size_t user_keys() const;
     std::size_t sessions() const { return _sessions.size(); }
     /// Index of the last command applied (0: none).
     std::uint64_t applied() const { return _applied; }
