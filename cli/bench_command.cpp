@@ -201,13 +201,18 @@ void add_bench_command(CLI::App& app, const global_options& g, std::function<int
 
     namespace db = coronet::bench::dht_ring;
     auto dopt = std::make_shared<db::options>();
-    auto* d = bench->add_subcommand("dht", "Chord lookups on a loopback ring of real processes, iterative vs recursive");
+    auto* d = bench->add_subcommand("dht", "Chord lookups on a loopback ring of real processes, iterative vs recursive, "
+                                           "udp vs tcp vs uring");
     d->add_option("--nodes", dopt->nodes, "server processes (this process joins as one more)")->capture_default_str();
     d->add_option("--seconds", dopt->seconds, "measured seconds per cell")->capture_default_str();
     d->add_option("--concurrency", dopt->concurrency, "lookups in flight, one cell each (comma-separated)")
         ->delimiter(',')
         ->capture_default_str();
     d->add_option("--tick-ms", dopt->tick_ms, "the nodes' protocol tick")->capture_default_str();
+    d->add_option("--transports", dopt->transports,
+                  "between the nodes, a ring each (comma-separated: udp, tcp, uring; the first is the ratios' base)")
+        ->delimiter(',')
+        ->capture_default_str();
     d->add_flag("--quick", dopt->quick, "4 nodes, 1 s cells, 100 keys through the HTTP fronts");
     d->add_flag_function("--no-peers", [dopt](std::int64_t) { dopt->peers = false; },
                 "skip the HTTP comparison with OpenDHT's dhtnode");

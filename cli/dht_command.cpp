@@ -144,17 +144,20 @@ struct ring_flags {
     unsigned tick_ms = 100;
     unsigned seconds = 0;
     unsigned virtual_nodes = 1;
+    std::string transport = "udp";
 };
 
 int ring(const ring_flags& f, const global_options& g) {
     if (f.nodes < 1 || f.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
     if (f.virtual_nodes < 1 || f.virtual_nodes > 16) throw std::invalid_argument("--virtual-nodes is 1..16");
+    if (f.transport != "udp" && f.transport != "tcp" && f.transport != "uring")
+        throw std::invalid_argument("--transport is udp, tcp or uring, not '" + f.transport + "'");
     std::filesystem::path dir = f.dir;
     std::filesystem::create_directories(dir);
     auto stop_signals = block_stop_signals();
 
     std::vector<pid_t> pids;
-    std::vector<std::string> udp, https;
+    std::vector<std::string> chord_addresses, https;
     auto stop_all = [&] {
         for (auto& p : pids)
             if (p > 0) stop_child(p);
@@ -163,14 +166,15 @@ int ring(const ring_flags& f, const global_options& g) {
     try {
         for (unsigned i = 0; i < f.nodes; ++i) {
             // Each process's virtual nodes take the ports after its own.
-            udp.push_back(fmt::format("127.0.0.1:{}", f.port + i * f.virtual_nodes));
+            chord_addresses.push_back(fmt::format("127.0.0.1:{}", f.port + i * f.virtual_nodes));
             https.push_back(fmt::format("127.0.0.1:{}", f.http_port + i));
-            std::vector<std::string> args{"--log-level", g.log_level, "dht", "serve", "--listen", "udp://" + udp.back(),
+            std::vector<std::string> args{"--log-level", g.log_level, "dht", "serve",
+                                          "--listen", f.transport + "://" + chord_addresses.back(),
                                           "--http", https.back(), "--tick-ms", std::to_string(f.tick_ms),
                                           "--virtual-nodes", std::to_string(f.virtual_nodes)};
             if (i > 0) {
                 args.push_back("--join");
-                args.push_back(udp.front());
+                args.push_back(chord_addresses.front());
             }
             pids.push_back(spawn_self(args, dir / fmt::format("node-{}.log", i + 1)));
             // The first node must be up before the others ask it to let them in.
@@ -196,9 +200,9 @@ int ring(const ring_flags& f, const global_options& g) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     fmt::print("coronet dht ring: {} Chord nodes on loopback (logs in {})\n\n", f.nodes, dir.string());
-    fmt::print("{:<6}{:<8}{:<22}{}\n", "node", "pid", "chord (udp)", "HTTP API");
+    fmt::print("{:<6}{:<8}{:<22}{}\n", "node", "pid", "chord (" + f.transport + ")", "HTTP API");
     for (std::size_t i = 0; i < pids.size(); ++i)
-        fmt::print("{:<6}{:<8}{:<22}{}\n", i + 1, pids[i], udp[i], "http://" + https[i]);
+        fmt::print("{:<6}{:<8}{:<22}{}\n", i + 1, pids[i], chord_addresses[i], "http://" + https[i]);
     fmt::print("\nTry:\n"
                "  curl -X PUT --data-binary hello http://{0}/v1/kv/greeting\n"
                "  curl http://{1}/v1/kv/greeting\n"
@@ -268,8 +272,11 @@ void add_dht_command(CLI::App& app, const global_options& g, std::function<int()
     d->require_subcommand(1);
 
     auto sf = std::make_shared<serve_flags>();
-    auto* s = d->add_subcommand("serve", "run one Chord node (UDP between nodes, HTTP/JSON API)");
-    s->add_option("--listen", sf->listen, "the node's datagram URL (udp:// or fault+udp://)")->capture_default_str();
+    auto* s = d->add_subcommand("serve", "run one Chord node (UDP or connections between nodes, HTTP/JSON API)");
+    s->add_option("--listen", sf->listen,
+                  "the node's URL: udp:// (or fault+udp://), or tcp:// / uring:// for messages over connections; "
+                  "every node of a ring uses the same kind")
+        ->capture_default_str();
     s->add_option("--http", sf->http, "HOST:PORT of the HTTP API")->capture_default_str();
     s->add_option("--join", sf->join, "IP:PORT of any ring member (none: create a new ring)");
     s->add_option("--tick-ms", sf->tick_ms, "the protocol's time unit (stabilize every 5 ticks)")->capture_default_str();
@@ -286,7 +293,8 @@ void add_dht_command(CLI::App& app, const global_options& g, std::function<int()
     auto rf = std::make_shared<ring_flags>();
     auto* r = d->add_subcommand("ring", "start a local ring (one process per node, loopback) until Ctrl-C");
     r->add_option("--nodes", rf->nodes, "how many nodes (1..64)")->capture_default_str();
-    r->add_option("--port", rf->port, "node i's UDP port is this + i - 1")->capture_default_str();
+    r->add_option("--port", rf->port, "node i's Chord port is this + i - 1")->capture_default_str();
+    r->add_option("--transport", rf->transport, "between the nodes: udp, tcp or uring")->capture_default_str();
     r->add_option("--http-port", rf->http_port, "node i's HTTP port is this + i - 1")->capture_default_str();
     r->add_option("--dir", rf->dir, "where the nodes' logs go")->capture_default_str();
     r->add_option("--tick-ms", rf->tick_ms, "the protocol's time unit")->capture_default_str();

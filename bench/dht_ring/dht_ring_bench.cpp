@@ -4,6 +4,7 @@
 
 #include "cluster.hpp"       // bench/kv: pick_ports
 #include "peer_process.hpp"  // bench/pubsub: child processes stopped by PID
+#include "progress.hpp"      // bench/report
 #include "report.hpp"        // bench/kv: machine_line, percentile
 
 #include <coronet/dht/chord/hash.hpp>
@@ -30,6 +31,7 @@ namespace chord = dht::chord;
 using clock_type = std::chrono::steady_clock;
 
 struct cell {
+    std::string transport;
     chord::lookup_style style;
     unsigned concurrency = 0;
     std::uint64_t lookups = 0, failures = 0, wrong = 0;
@@ -81,27 +83,45 @@ void run_cell(asio::io_context& io, chord::node& n, cell& c, const std::vector<c
     c.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
-void print(const std::vector<cell>& cells, const options& o, std::ostream& out) {
-    out << fmt::format("coronet bench dht: Chord lookups on a ring of {} processes + this one, loopback UDP\n",
-                       o.nodes);
-    out << fmt::format("machine: {}; tick {} ms; {} s per cell\n\n", kv_bench::machine_line(), o.tick_ms, o.seconds);
-    out << fmt::format("{:<11}{:>12}{:>14}{:>11}{:>11}{:>11}{:>10}{:>8}\n", "style", "concurrent", "lookups/s",
-                       "p50 us", "p99 us", "mean hops", "failed", "wrong");
+const cell* find(const std::vector<cell>& cells, std::string_view transport, chord::lookup_style style, unsigned k) {
     for (const auto& c : cells)
-        out << fmt::format("{:<11}{:>12}{:>14.0f}{:>11.0f}{:>11.0f}{:>11.2f}{:>10}{:>8}\n", to_string(c.style),
-                           c.concurrency, c.per_second(), kv_bench::percentile(c.latency_us, 50),
+        if (c.transport == transport && c.style == style && c.concurrency == k) return &c;
+    return nullptr;
+}
+
+void print(const std::vector<cell>& cells, const options& o, std::ostream& out) {
+    out << fmt::format("coronet bench dht: Chord lookups on a loopback ring of {} processes + this one\n", o.nodes);
+    out << fmt::format("machine: {}; tick {} ms; {} s per cell\n\n", kv_bench::machine_line(), o.tick_ms, o.seconds);
+    out << fmt::format("{:<10}{:<11}{:>12}{:>14}{:>11}{:>11}{:>11}{:>10}{:>8}\n", "transport", "style", "concurrent",
+                       "lookups/s", "p50 us", "p99 us", "mean hops", "failed", "wrong");
+    for (const auto& c : cells)
+        out << fmt::format("{:<10}{:<11}{:>12}{:>14.0f}{:>11.0f}{:>11.0f}{:>11.2f}{:>10}{:>8}\n", c.transport,
+                           to_string(c.style), c.concurrency, c.per_second(), kv_bench::percentile(c.latency_us, 50),
                            kv_bench::percentile(c.latency_us, 99), c.mean_hops(), c.failures, c.wrong);
     // The same load, async against sync: how much recursive routing buys.
-    out << "\nrecursive / iterative:";
-    for (auto k : o.concurrency) {
-        const cell* it = nullptr;
-        const cell* rec = nullptr;
-        for (const auto& c : cells)
-            if (c.concurrency == k) (c.style == chord::lookup_style::iterative ? it : rec) = &c;
-        if (it && rec && it->per_second() > 0)
-            out << fmt::format("  {} concurrent: {:.2f}x lookups/s, {:.2f}x p50", k, rec->per_second() / it->per_second(),
-                               kv_bench::percentile(rec->latency_us, 50) /
-                                   std::max(1.0, kv_bench::percentile(it->latency_us, 50)));
+    for (const auto& t : o.transports) {
+        out << fmt::format("\nrecursive / iterative, {}:", t);
+        for (auto k : o.concurrency) {
+            auto* it = find(cells, t, chord::lookup_style::iterative, k);
+            auto* rec = find(cells, t, chord::lookup_style::recursive, k);
+            if (it && rec && it->per_second() > 0)
+                out << fmt::format("  {} concurrent: {:.2f}x lookups/s, {:.2f}x p50", k,
+                                   rec->per_second() / it->per_second(),
+                                   kv_bench::percentile(rec->latency_us, 50) /
+                                       std::max(1.0, kv_bench::percentile(it->latency_us, 50)));
+        }
+    }
+    // Connections against datagrams, the same messages: what the transport costs.
+    const auto& base = o.transports.front();
+    for (std::size_t i = 1; i < o.transports.size(); ++i) {
+        out << fmt::format("\n{} / {} lookups/s:", o.transports[i], base);
+        for (auto style : {chord::lookup_style::iterative, chord::lookup_style::recursive})
+            for (auto k : o.concurrency) {
+                auto* b = find(cells, base, style, k);
+                auto* c = find(cells, o.transports[i], style, k);
+                if (b && c && b->per_second() > 0)
+                    out << fmt::format("  {} x{}: {:.2f}x", to_string(style), k, c->per_second() / b->per_second());
+            }
     }
     out << "\n";
 }
@@ -153,7 +173,8 @@ void write_json(const std::vector<cell>& cells, const std::vector<http_kv_result
                 std::ostream& out) {
     boost::json::array rows;
     for (const auto& c : cells)
-        rows.push_back(boost::json::object{{"style", to_string(c.style)},
+        rows.push_back(boost::json::object{{"transport", c.transport},
+                                           {"style", to_string(c.style)},
                                            {"concurrency", c.concurrency},
                                            {"lookups", c.lookups},
                                            {"lookups_per_s", c.per_second()},
@@ -175,36 +196,49 @@ void write_json(const std::vector<cell>& cells, const std::vector<http_kv_result
 
 } // namespace
 
-int run(const options& o) {
-    if (o.nodes < 1 || o.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
-    auto ports = kv_bench::pick_ports(2 * o.nodes);
+namespace {
+
+/// `coronet dht serve` processes on loopback, joined into one ring over `transport`.
+struct process_ring {
     std::vector<std::unique_ptr<pubsub_bench::peer_process>> servers;
-    std::vector<std::string> addresses;
+    std::vector<std::string> addresses; ///< the nodes' ip:port on the ring
+    std::vector<std::string> https;     ///< their HTTP APIs
+};
+
+/// Node i takes ports[2i] on the ring and ports[2i + 1] for HTTP.
+process_ring start_ring(const options& o, const std::string& transport, const std::vector<std::uint16_t>& ports) {
+    process_ring r;
     for (unsigned i = 0; i < o.nodes; ++i) {
-        auto udp = fmt::format("127.0.0.1:{}", ports[2 * i]);
-        std::vector<std::string> args{"--log-level", "warn", "dht", "serve", "--listen", "udp://" + udp,
-                                      "--http", fmt::format("127.0.0.1:{}", ports[2 * i + 1]),
-                                      "--tick-ms", std::to_string(o.tick_ms)};
+        auto address = fmt::format("127.0.0.1:{}", ports[2 * i]);
+        r.https.push_back(fmt::format("127.0.0.1:{}", ports[2 * i + 1]));
+        std::vector<std::string> args{"--log-level", "warn", "dht", "serve", "--listen", transport + "://" + address,
+                                      "--http", r.https.back(), "--tick-ms", std::to_string(o.tick_ms)};
         if (i > 0) {
             args.push_back("--join");
-            args.push_back(addresses.front());
+            args.push_back(r.addresses.front());
         }
-        // Waits until the node's HTTP port accepts: it has bound its UDP port
-        // by then, and (past the first) is in the ring.
-        servers.push_back(std::make_unique<pubsub_bench::peer_process>(
+        // Waits until the node's HTTP port accepts: it has bound its Chord
+        // port by then, and (past the first) is in the ring.
+        r.servers.push_back(std::make_unique<pubsub_bench::peer_process>(
             o.program, args, ports[2 * i + 1], -1, std::make_unique<pubsub_bench::temp_dir>(),
             std::chrono::seconds(30)));
-        addresses.push_back(udp);
+        r.addresses.push_back(address);
     }
+    return r;
+}
 
+/// Joins the ring as one more node (in this process) and runs every cell from it.
+void measure(const options& o, const std::string& transport, const process_ring& ring, std::uint16_t port,
+             std::vector<cell>& cells, report::progress& shown) {
     asio::io_context io;
     chord::node_options no;
+    no.listen = transport + "://127.0.0.1:" + std::to_string(port);
     no.tick = std::chrono::milliseconds(o.tick_ms);
     chord::node probe(io.get_executor(), no);
     probe.start();
     bool joined = false;
     std::exception_ptr failure;
-    asio::co_spawn(io, probe.join(addresses.front(), std::chrono::seconds(20)), [&](std::exception_ptr e) {
+    asio::co_spawn(io, probe.join(ring.addresses.front(), std::chrono::seconds(20)), [&](std::exception_ptr e) {
         failure = e;
         joined = true;
     });
@@ -214,34 +248,54 @@ int run(const options& o) {
     io.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(o.settle_seconds)));
 
     std::vector<chord::id> ids{probe.self().id};
-    for (const auto& a : addresses) ids.push_back(chord::hash_id(a, probe.routing().ring()));
+    for (const auto& a : ring.addresses) ids.push_back(chord::hash_id(a, probe.routing().ring()));
     std::sort(ids.begin(), ids.end());
-
-    std::vector<cell> cells;
     for (auto k : o.concurrency)
         for (auto style : {chord::lookup_style::iterative, chord::lookup_style::recursive}) {
             cell c;
+            c.transport = transport;
             c.style = style;
             c.concurrency = k;
             run_cell(io, probe, c, ids, o.seconds);
             cells.push_back(std::move(c));
+            shown.advance(fmt::format("{} {} x{}", transport, to_string(style), k));
         }
     bool stopped = false;
     asio::co_spawn(io, probe.stop(), [&](std::exception_ptr) { stopped = true; });
     while (!stopped) io.run_one_for(std::chrono::milliseconds(100));
+}
 
+} // namespace
+
+int run(const options& o) {
+    if (o.nodes < 1 || o.nodes > 64) throw std::invalid_argument("--nodes is 1..64");
+    if (o.transports.empty()) throw std::invalid_argument("--transports names at least one of udp, tcp, uring");
+    for (const auto& t : o.transports)
+        if (t != "udp" && t != "tcp" && t != "uring")
+            throw std::invalid_argument("--transports takes udp, tcp and uring, not '" + t + "'");
+    std::vector<cell> cells;
     std::vector<http_kv_result> systems;
+    report::progress shown("bench dht", o.transports.size() * o.concurrency.size() * 2 + (o.peers ? 2 : 0));
+    // The same ports for every transport: a node's id is the hash of its
+    // address, so every ring has the same ids, the same routes and the same
+    // hop counts, and only the transport differs.
+    auto ports = kv_bench::pick_ports(2 * o.nodes + 1);
+    for (std::size_t i = 0; i < o.transports.size(); ++i) {
+        auto ring = start_ring(o, o.transports[i], ports);
+        measure(o, o.transports[i], ring, ports.back(), cells, shown);
+        if (i == 0 && o.peers) {
+            // The benchmark's own node has just left the ring: let its
+            // neighbours close the gap first, as OpenDHT's ring gets its own
+            // settling time after start-up.
+            std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
+            systems.push_back(measure_coronet_http(ring.https, o.http_keys));
+            shown.advance("coronet HTTP keys");
+        }
+    } // every server stopped by PID, ring by ring, before the peer's ring starts
     if (o.peers) {
-        // The benchmark's own node has just left the ring: let its
-        // neighbours close the gap first, as OpenDHT's ring gets its own
-        // settling time after start-up.
-        std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_seconds));
-        std::vector<std::string> https;
-        for (unsigned i = 0; i < o.nodes; ++i) https.push_back(fmt::format("127.0.0.1:{}", ports[2 * i + 1]));
-        systems.push_back(measure_coronet_http(https, o.http_keys));
+        systems.push_back(measure_opendht(o.nodes, o.http_keys, o.settle_seconds));
+        shown.advance("opendht HTTP keys");
     }
-    servers.clear(); // every server stopped by PID, before the peer's ring starts
-    if (o.peers) systems.push_back(measure_opendht(o.nodes, o.http_keys, o.settle_seconds));
 
     print(cells, o, std::cout);
     print_http_kv(systems, o.nodes, std::cout);

@@ -1,8 +1,10 @@
 #pragma once
 // `coronet bench dht`: Chord lookups on a ring of real processes on loopback
-// (`coronet dht serve`, UDP between nodes), iterative against recursive, at
-// one and at many concurrent lookups: lookups/s, p50/p99 latency, mean hops,
-// and how many owners were wrong (checked against the ring's true order).
+// (`coronet dht serve`), iterative against recursive, at one and at many
+// concurrent lookups, with the nodes talking over UDP, then over TCP and
+// io_uring connections (the same messages): lookups/s, p50/p99 latency, mean
+// hops, and how many owners were wrong (checked against the ring's true
+// order).
 // The simulated counterpart, at up to 8,192 nodes, is `coronet bench chord`.
 
 #include <cstddef>
@@ -16,6 +18,8 @@ struct options {
     unsigned nodes = 8;               ///< server processes; the benchmark's own node joins as one more
     double seconds = 3;               ///< per cell
     std::vector<unsigned> concurrency{1, 32};
+    /// A ring of its own for each, in this order; the first is the baseline of the ratios.
+    std::vector<std::string> transports{"udp", "tcp", "uring"};
     unsigned tick_ms = 50;
     double settle_seconds = 3;        ///< after the joins, for fingers to fill in
     std::string program;              ///< the coronet executable (its `dht serve`)

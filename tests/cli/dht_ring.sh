@@ -3,17 +3,20 @@
 # written through one node is read back through every other; after SIGKILL of
 # the key's owner the key is still served (its successors hold copies); bad
 # input is refused clearly; SIGINT to the ring command stops every node it
-# started (checked by their PIDs).
+# started (checked by their PIDs). The second argument picks the transport
+# between the nodes (udp by default; tcp and uring carry the same messages
+# over connections).
 set -euo pipefail
 coronet=$1
+transport=${2:-udp}
 log=$(mktemp)
 dir=$(mktemp -d)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Ports below the ephemeral range, so tests binding port 0 cannot take them.
 base=$((20000 + RANDOM % 1000 * 10))
 start_server "$log" "$coronet" --log-level warn dht ring --nodes 5 --for 60 --tick-ms 50 \
-  --dir "$dir/dht" --port "$base" --http-port $((base + 5))
-trap "kill -9 $pid 2>/dev/null || true; pkill -9 -f -- 'dht serve --listen udp://127.0.0.1:($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))) ' || true; rm -rf '$log' '$dir'" EXIT
+  --dir "$dir/dht" --port "$base" --http-port $((base + 5)) --transport "$transport"
+trap "kill -9 $pid 2>/dev/null || true; pkill -9 -f -- 'dht serve --listen $transport://127.0.0.1:($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))) ' || true; rm -rf '$log' '$dir'" EXIT
 for _ in $(seq 1 400); do
   grep -q "Chord nodes on loopback" "$log" && break
   kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "dht ring exited early"; exit 1; }
@@ -21,6 +24,7 @@ for _ in $(seq 1 400); do
 done
 grep -q "Chord nodes on loopback" "$log" || { cat "$log"; echo "no ring within 40 s"; exit 1; }
 cat "$log"
+grep -q "chord ($transport)" "$log"
 url() { echo "http://127.0.0.1:$((base + 5 + $1 - 1))"; }
 node_pids=$(awk '$1 ~ /^[1-5]$/ && $2 ~ /^[0-9]+$/ {print $2}' "$log")
 [ "$(wc -w <<<"$node_pids")" -eq 5 ] || { echo "expected five node PIDs in the table"; exit 1; }

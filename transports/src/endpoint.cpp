@@ -3,6 +3,7 @@
 #include <coronet/transports/sim/datagram.hpp>
 #include <coronet/transports/sim/resolve.hpp>
 #include <coronet/transports/sim/stream.hpp>
+#include <coronet/transports/stream_datagram.hpp>
 #include <coronet/transports/tcp/listener.hpp>
 #include <coronet/transports/uring/listener.hpp>
 #include <coronet/transports/uring/stream.hpp>
@@ -102,8 +103,11 @@ any_datagram open_datagram(const asio::any_io_executor& ex, std::string_view tex
         own_sim_node(ex, u, text);
         return any_datagram(sim::datagram_socket(ex, u.port, datagram_bytes_max));
     }
-    if (u.scheme != scheme::udp)
-        throw std::invalid_argument("'" + std::string(text) + "': open_datagram() needs a udp:// or sim:// URL");
+    if (u.scheme == scheme::tcp || u.scheme == scheme::uring) {
+        stream_datagram_options o;
+        o.datagram_bytes_max = datagram_bytes_max;
+        return any_datagram(stream_datagram(ex, text, o));
+    }
     udp::socket s(ex, u.udp_endpoint(), datagram_bytes_max);
     if (u.fault) return any_datagram(fault::datagram_socket(std::move(s), plan_of(u, text)));
     return any_datagram(std::move(s));

@@ -25,7 +25,10 @@ any_listener listen(const asio::any_io_executor& ex, std::string_view url, int b
 asio::awaitable<any_stream> connect(std::string_view url);
 
 /// Binds a udp:// or sim:// URL (port 0 for an ephemeral port);
-/// fault+udp://…?plan wraps the socket in a fault::datagram_socket.
+/// fault+udp://…?plan wraps the socket in a fault::datagram_socket. A
+/// tcp:// or uring:// URL (fault+ too) gives datagrams over connections
+/// (stream_datagram.hpp): the same interface, delivered in order over one
+/// connection per destination.
 any_datagram open_datagram(const asio::any_io_executor& ex, std::string_view url,
                           std::size_t datagram_bytes_max = udp::socket::datagram_bytes_limit);
 

@@ -1,13 +1,16 @@
 #pragma once
 // A Chord node as a coroutine service: the pure routing core (core.hpp) and a
 // key-value store (store.hpp) driven over one datagram socket of any coronet
-// transport (udp://, sim://, fault+udp://).
+// transport: udp://, sim://, fault+udp://, or tcp:// and uring:// through
+// datagrams over connections (transports/stream_datagram.hpp).
 //
 // Chord is message passing, and its messages are idempotent or retried by
 // the core, so a connectionless transport is the natural one: a lost
-// datagram costs a timeout, never a broken connection to rebuild. Routing
-// and store messages share the socket (store_message.hpp says how they are
-// told apart).
+// datagram costs a timeout, never a broken connection to rebuild. Over
+// tcp:// or uring:// the node keeps one connection per peer it talks to; a
+// crashed peer is then noticed by a refused connect as well as by the
+// core's timeouts. `coronet bench dht` compares the three. Routing and store
+// messages share the socket (store_message.hpp says how they are told apart).
 //
 // Storage follows the Chord paper's suggestion (and DHash's practice): a
 // key's owner is the first node at or after hash(key); it keeps the value
@@ -45,7 +48,10 @@
 namespace coronet::dht::chord {
 
 struct node_options {
-    /// The datagram URL to bind: udp://HOST:PORT (port 0: any), sim://NODE:PORT.
+    /// The URL to bind: udp://HOST:PORT (port 0: any), sim://NODE:PORT, or
+    /// tcp:// / uring:// for messages over connections. The node's address
+    /// on the ring is the bound ip:port, so every node of a ring must use
+    /// the same kind of transport.
     std::string listen = "udp://127.0.0.1:0";
     /// The core's unit of time. Its defaults (stabilize every 5 ticks, a
     /// request failed after 5) assume about 100 ms.
